@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One connection to a Redis server, on which many commands may be in flight at once.
+///
+/// A connection is only handed out once its handshake (`AUTH`, `SELECT`, `PING`) has been answered,
+/// so a server that accepts TCP connections but does not answer (frozen, or still loading) never
+/// counts as up.
+public final class RedisConnection: Sendable {
+    /// The NIO channel of the connection.
+    let channel: any Channel
+    /// How long a command may wait for its reply.
+    public let commandTimeout: TimeAmount
+
+    private init(channel: any Channel, commandTimeout: TimeAmount) {
+        self.channel = channel
+        self.commandTimeout = commandTimeout
+    }
+
+    /// Opens a connection to `endpoint` and completes its handshake, all within `connectTimeout`.
+    public static func connect(
+        to endpoint: RedisEndpoint,
+        on eventLoop: any EventLoop,
+        connectTimeout: TimeAmount,
+        commandTimeout: TimeAmount
+    ) async throws(RedisError) -> RedisConnection {
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                }
+            }
+        let channel: any Channel
+        do {
+            switch endpoint.address {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .connect(host: host, port: port).get()
+            case .unix(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch {
+            throw RedisError(.connectionUnavailable, "cannot connect to \(endpoint): \(error)")
+        }
+        let connection = RedisConnection(channel: channel, commandTimeout: commandTimeout)
+        do {
+            try await connection.handshake(endpoint: endpoint, timeout: connectTimeout)
+        } catch {
+            connection.channel.close(promise: nil)
+            throw error
+        }
+        return connection
+    }
+
+    private func handshake(endpoint: RedisEndpoint, timeout: TimeAmount) async throws(RedisError) {
+        var replies: [EventLoopFuture<RESPValue>] = []
+        if let password = endpoint.password {
+            if let username = endpoint.username {
+                replies.append(self.write(RESPCommand("AUTH", username, password), timeout: timeout))
+            } else {
+                replies.append(self.write(RESPCommand("AUTH", password), timeout: timeout))
+            }
+        }
+        if endpoint.database != 0 {
+            replies.append(self.write(RESPCommand("SELECT", String(endpoint.database)), timeout: timeout))
+        }
+        replies.append(self.write(RESPCommand("PING"), timeout: timeout))
+        self.channel.flush()
+        for reply in replies {
+            do {
+                _ = try await reply.get()
+            } catch let error as RedisError {
+                if error.code == .serverError {
+                    throw RedisError(.connectionUnavailable, "Redis refused the connection's handshake: \(error.message)")
+                }
+                throw error
+            } catch {
+                throw RedisError(.connectionClosed, "\(error)")
+            }
+        }
+    }
+
+    /// Sends one command and waits for its reply; an error reply throws ``RedisError/Code/serverError``.
+    public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
+        let future = self.write(command, timeout: self.commandTimeout)
+        self.channel.flush()
+        do {
+            return try await future.get()
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(.connectionClosed, "\(error)")
+        }
+    }
+
+    /// Sends several commands in one write and waits for all their replies, in order.
+    public func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [Result<RESPValue, RedisError>] {
+        let futures = commands.map { self.write($0, timeout: self.commandTimeout) }
+        self.channel.flush()
+        var results: [Result<RESPValue, RedisError>] = []
+        results.reserveCapacity(futures.count)
+        for future in futures {
+            do {
+                results.append(.success(try await future.get()))
+            } catch let error as RedisError {
+                results.append(.failure(error))
+            } catch {
+                results.append(.failure(RedisError(.connectionClosed, "\(error)")))
+            }
+        }
+        return results
+    }
+
+    private func write(_ command: RESPCommand, timeout: TimeAmount) -> EventLoopFuture<RESPValue> {
+        let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
+        let request = RedisRequest(command: command, promise: promise, deadline: .now() + timeout)
+        self.channel.write(request).whenFailure { error in
+            // A write that never reached the handler (the channel already closed) must not leave the promise hanging.
+            promise.fail((error as? RedisError) ?? RedisError(.connectionClosed, "the connection to Redis is closed"))
+        }
+        return promise.futureResult
+    }
+
+    /// Whether the connection is still open.
+    public var isActive: Bool { self.channel.isActive }
+
+    /// Completes when the connection has closed, for whatever reason.
+    public var closeFuture: EventLoopFuture<Void> { self.channel.closeFuture }
+
+    /// Closes the connection; pending commands fail with ``RedisError/Code/connectionClosed``.
+    public func close() async {
+        try? await self.channel.close()
+    }
+}

@@ -1,0 +1,110 @@
+import NIOCore
+
+/// The decisions of ``RedisChannelHandler``, kept apart from NIO so they can be read and tested alone:
+/// which request a reply answers (replies come in the order commands were sent), when the oldest
+/// request is overdue, and what fails when the connection ends.
+struct RedisRequestStateMachine {
+    /// A request sent and not yet answered.
+    struct Pending {
+        var promise: EventLoopPromise<RESPValue>
+        var deadline: NIODeadline
+    }
+
+    private enum State {
+        case open(CircularBuffer<Pending>)
+        case closed(RedisError)
+    }
+
+    private var state: State = .open(CircularBuffer(initialCapacity: 16))
+
+    /// What to do with a request about to be written.
+    enum SendAction {
+        /// Write it; it is now pending.
+        case write
+        /// The connection is closed: fail it with this error.
+        case fail(RedisError)
+    }
+
+    /// What to do with a reply that arrived.
+    enum ReplyAction {
+        /// It answers this promise.
+        case fulfil(EventLoopPromise<RESPValue>)
+        /// Nothing was waiting for it: the stream is out of step, close the connection.
+        case unexpected
+    }
+
+    /// What to do when the timer fires.
+    enum TimerAction {
+        /// The oldest request is overdue: close the connection and fail everything pending.
+        case timeOut([EventLoopPromise<RESPValue>])
+        /// Check again at this deadline.
+        case rearm(NIODeadline)
+        /// Nothing is pending.
+        case idle
+    }
+
+    /// Records a request that is to be written.
+    mutating func send(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline) -> SendAction {
+        switch self.state {
+        case .open(var pending):
+            self.state = .closed(RedisError(.protocolError, "unreachable"))  // avoid a copy of the buffer
+            pending.append(Pending(promise: promise, deadline: deadline))
+            self.state = .open(pending)
+            return .write
+        case .closed(let error):
+            return .fail(error)
+        }
+    }
+
+    /// Matches a reply with the oldest pending request.
+    mutating func receive() -> ReplyAction {
+        switch self.state {
+        case .open(var pending):
+            guard !pending.isEmpty else { return .unexpected }
+            self.state = .closed(RedisError(.protocolError, "unreachable"))
+            let first = pending.removeFirst()
+            self.state = .open(pending)
+            return .fulfil(first.promise)
+        case .closed:
+            return .unexpected
+        }
+    }
+
+    /// The deadline of the oldest pending request, if any.
+    var nextDeadline: NIODeadline? {
+        if case .open(let pending) = self.state { return pending.first?.deadline }
+        return nil
+    }
+
+    /// Decides what the timer does at `now`.
+    mutating func timerFired(now: NIODeadline) -> TimerAction {
+        guard case .open(let pending) = self.state, let first = pending.first else { return .idle }
+        if first.deadline <= now {
+            return .timeOut(self.close(RedisError(.timeout, "Redis did not answer within the command timeout")))
+        }
+        return .rearm(first.deadline)
+    }
+
+    /// Ends the connection: every pending request is returned to be failed, later sends fail with `error`.
+    mutating func close(_ error: RedisError) -> [EventLoopPromise<RESPValue>] {
+        switch self.state {
+        case .open(let pending):
+            self.state = .closed(error)
+            return pending.map(\.promise)
+        case .closed:
+            return []
+        }
+    }
+
+    /// The error that closed the connection, if it is closed.
+    var closedError: RedisError? {
+        if case .closed(let error) = self.state { return error }
+        return nil
+    }
+
+    /// How many requests await their replies.
+    var pendingCount: Int {
+        if case .open(let pending) = self.state { return pending.count }
+        return 0
+    }
+}

@@ -1,0 +1,70 @@
+import NIOCore
+
+/// A command encoded in the RESP wire format, ready to write to a connection.
+///
+/// Arguments are appended straight into one `ByteBuffer` as RESP bulk strings, so a command
+/// costs no intermediate arrays of strings:
+/// ```swift
+/// var command = RESPCommand(argumentCount: 2)
+/// command.append("GET")
+/// command.append("key")
+/// ```
+public struct RESPCommand: Sendable {
+    /// The encoded bytes of the command.
+    public private(set) var buffer: ByteBuffer
+    /// How many arguments the header announced.
+    public let argumentCount: Int
+    private var appended = 0
+
+    /// Starts a command of exactly `argumentCount` arguments (the name counts as one).
+    public init(argumentCount: Int, capacity: Int = 64) {
+        self.argumentCount = argumentCount
+        self.buffer = ByteBuffer()
+        self.buffer.reserveCapacity(capacity + 16)
+        self.buffer.writeInteger(UInt8(ascii: "*"))
+        self.buffer.writeString(String(argumentCount))
+        self.buffer.writeStaticString("\r\n")
+    }
+
+    /// A command from its name and string arguments.
+    public init(_ name: String, _ arguments: String...) {
+        self.init(name, arguments: arguments)
+    }
+
+    /// A command from its name and string arguments.
+    public init(_ name: String, arguments: [String]) {
+        self.init(argumentCount: arguments.count + 1)
+        self.append(name)
+        for argument in arguments { self.append(argument) }
+    }
+
+    /// Appends one argument, its UTF-8 bytes.
+    public mutating func append(_ argument: String) {
+        self.appendHeader(length: argument.utf8.count)
+        self.buffer.writeString(argument)
+        self.buffer.writeStaticString("\r\n")
+    }
+
+    /// Appends one argument, the bytes of `argument`.
+    public mutating func append(_ argument: ByteBuffer) {
+        self.appendHeader(length: argument.readableBytes)
+        self.buffer.writeImmutableBuffer(argument)
+        self.buffer.writeStaticString("\r\n")
+    }
+
+    /// Appends one argument, an integer in decimal.
+    public mutating func append(_ argument: Int) {
+        self.append(String(argument))
+    }
+
+    /// Whether every announced argument has been appended.
+    public var isComplete: Bool { self.appended == self.argumentCount }
+
+    private mutating func appendHeader(length: Int) {
+        precondition(self.appended < self.argumentCount, "more arguments than announced")
+        self.appended += 1
+        self.buffer.writeInteger(UInt8(ascii: "$"))
+        self.buffer.writeString(String(length))
+        self.buffer.writeStaticString("\r\n")
+    }
+}

@@ -1,0 +1,42 @@
+import Crypto
+import NIOCore
+
+/// A Lua script run with `EVALSHA`, loaded into the server on first use (and again after a
+/// `NOSCRIPT`, for instance when Redis restarted and lost its script cache).
+public struct RedisScript: Sendable {
+    /// The Lua source.
+    public let source: String
+    /// The SHA-1 of the source in hex, as Redis names the script.
+    public let sha1: String
+
+    /// A script from its Lua source.
+    public init(source: String) {
+        self.source = source
+        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    /// Starts an `EVALSHA` command of this script with `keys`; append `argumentCount` arguments to it.
+    public func command(keys: [String], argumentCount: Int, capacity: Int = 256) -> RESPCommand {
+        var command = RESPCommand(argumentCount: 3 + keys.count + argumentCount, capacity: capacity)
+        command.append("EVALSHA")
+        command.append(self.sha1)
+        command.append(keys.count)
+        for key in keys { command.append(key) }
+        return command
+    }
+}
+
+extension RedisConnectionPool {
+    /// Runs a complete `EVALSHA` command of `script`; on `NOSCRIPT` loads the script and sends it once more.
+    public func evaluate(_ script: RedisScript, _ command: RESPCommand) async throws(RedisError) -> RESPValue {
+        do {
+            return try await self.send(command)
+        } catch where error.code == .serverError && error.message.hasPrefix("NOSCRIPT") {
+            _ = try await self.send(RESPCommand("SCRIPT", "LOAD", script.source))
+            return try await self.send(command)
+        }
+    }
+}
