@@ -43,8 +43,7 @@ let package = Package(
                 "RedisClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            resources: [.copy("Scripts")]
+            ]
         ),
         .target(
             name: "SessionContextApp",

@@ -1,0 +1,30 @@
+/// The rules for tenants, session ids and attribute names.
+public enum Identifiers {
+    /// Whether `tenant` matches `^[a-z][a-z0-9]+$` and has 3 to 16 characters.
+    public static func isValidTenant(_ tenant: some StringProtocol) -> Bool {
+        let bytes = tenant.utf8
+        guard (3...16).contains(bytes.count), let first = bytes.first, first >= 0x61, first <= 0x7A else { return false }
+        return bytes.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+
+    /// Whether `sessionId` has 1 to 128 characters of `[A-Za-z0-9._:-]`.
+    public static func isValidSessionId(_ sessionId: some StringProtocol) -> Bool {
+        let bytes = sessionId.utf8
+        guard (1...128).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+                || byte == UInt8(ascii: "-")
+        }
+    }
+
+    /// Whether `name` is 1 to 256 characters (Unicode scalars) with no control characters.
+    public static func isValidAttributeName(_ name: String) -> Bool {
+        let scalars = name.unicodeScalars
+        guard !scalars.isEmpty, scalars.count <= 256 else { return false }
+        return !scalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    /// The hash field that holds attribute `name`.
+    public static func attributeField(_ name: String) -> String { "@" + name }
+}

@@ -1,0 +1,16 @@
+extension SessionScripts {
+    /// Lua: DELETE .../attributes/{name}: remove one attribute; no version check; absent is not an error.
+    static let attributeDeleteSource = #"""
+-- DELETE .../attributes/{name}: remove one attribute; no version check; absent is not an error.
+-- ARGV[7]  attribute field ("@" .. name)
+local field = ARGV[7]
+local current = redis.call('HMGET', key, '_v', 'customerId')
+if not current[1] then return { NOT_FOUND } end
+if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end
+if redis.call('HDEL', key, field) == 0 then
+  refresh_ttl(current[2] ~= false)
+  return { UNCHANGED, tonumber(current[1]) }
+end
+return commit({ _v = current[1] }, 'attribute.deleted', { 'context.' .. string.sub(field, 2) })
+"""#
+}

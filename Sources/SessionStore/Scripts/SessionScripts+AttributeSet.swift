@@ -1,0 +1,17 @@
+extension SessionScripts {
+    /// Lua: POST .../attributes: set one attribute, whether or not it existed; no version check.
+    static let attributeSetSource = #"""
+-- POST .../attributes: set one attribute, whether or not it existed; no version check.
+-- ARGV[7]  attribute field ("@" .. name)   ARGV[8]  its JSON value
+local field, value = ARGV[7], ARGV[8]
+local current = redis.call('HMGET', key, '_v', 'customerId', field)
+if not current[1] then return { NOT_FOUND } end
+if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end
+if current[3] == value then
+  refresh_ttl(current[2] ~= false)
+  return { UNCHANGED, tonumber(current[1]) }
+end
+redis.call('HSET', key, field, value)
+return commit({ _v = current[1] }, 'attribute.set', { 'context.' .. string.sub(field, 2) })
+"""#
+}

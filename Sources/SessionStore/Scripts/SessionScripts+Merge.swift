@@ -1,0 +1,37 @@
+extension SessionScripts {
+    /// Lua: PATCH /me/context: merge siteCode, currency, targetLocation, language and attributes
+    static let mergeSource = #"""
+-- PATCH /me/context: merge siteCode, currency, targetLocation, language and attributes
+-- (JSON Merge Patch at the attribute level), with optimistic locking on the version.
+-- ARGV[7]  expected version
+-- ARGV[8..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
+--           Fields are standard field names or "@" .. attribute name.
+local expected = tonumber(ARGV[7])
+local fields = load()
+if not fields then return { NOT_FOUND } end
+if not caller_allowed(fields['customerId']) then return { FORBIDDEN } end
+if tonumber(fields['_v']) ~= expected then return { CONFLICT, tonumber(fields['_v']) } end
+
+local changed, set, removed = {}, {}, {}
+for i = 8, #ARGV, 2 do
+  local field, op = ARGV[i], ARGV[i + 1]
+  local label = string.byte(field, 1) == 64 and ('context.' .. string.sub(field, 2)) or field
+  if op == '-' then
+    if fields[field] then changed[#changed + 1] = label; removed[#removed + 1] = field end
+  else
+    local value = string.sub(op, 2)
+    if fields[field] ~= value then
+      changed[#changed + 1] = label
+      set[#set + 1] = field; set[#set + 1] = value
+    end
+  end
+end
+if #changed == 0 then
+  refresh_ttl(fields['customerId'] ~= nil)
+  return { UNCHANGED, tonumber(fields['_v']) }
+end
+if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end
+if #set > 0 then redis.call('HSET', key, unpack(set)) end
+return commit(fields, 'updated', changed)
+"""#
+}

@@ -1,0 +1,75 @@
+extension SessionScripts {
+    /// Lua: PUT /context/{sessionId}: replace the standard fields (absent = cleared) and, when sent, the
+    static let replaceSource = #"""
+-- PUT /context/{sessionId}: replace the standard fields (absent = cleared) and, when sent, the
+-- whole attribute map; optimistic locking on the version; creates the context with upsert.
+-- ARGV[7]  expected version   ARGV[8]  "1" to upsert   ARGV[9]  customer id of a valid saas-token, or ""
+-- ARGV[10..15]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
+-- ARGV[16] "1" when the body has "context"; then ARGV[17..] pairs of attribute field ("@"..name), JSON value
+local expected, upsert, saas_customer = tonumber(ARGV[7]), ARGV[8] == '1', ARGV[9]
+local fields, flat = load()
+if not fields and not upsert then return { NOT_FOUND } end
+
+local stored_customer = fields and fields['customerId'] or nil
+local body_customer = ARGV[10] ~= '' and ARGV[10] or nil
+if stored_customer or body_customer then
+  if saas_customer == '' or (stored_customer and stored_customer ~= saas_customer)
+      or (body_customer and body_customer ~= saas_customer) then
+    return { FORBIDDEN }
+  end
+end
+if fields and tonumber(fields['_v']) ~= expected then return { CONFLICT, tonumber(fields['_v']) } end
+
+local wanted = {}
+for i, name in ipairs(STANDARD) do
+  if ARGV[9 + i] ~= '' then wanted[name] = ARGV[9 + i] end
+end
+local replace_context = ARGV[16] == '1'
+if replace_context then
+  for i = 17, #ARGV, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
+end
+
+local changed, set, removed = {}, {}, {}
+local current = fields or {}
+for _, name in ipairs(STANDARD) do
+  if wanted[name] ~= current[name] then
+    changed[#changed + 1] = name
+    if wanted[name] then set[#set + 1] = name; set[#set + 1] = wanted[name] else removed[#removed + 1] = name end
+  end
+end
+if replace_context then
+  for i = 1, #flat, 2 do
+    local field = flat[i]
+    if string.byte(field, 1) == 64 and wanted[field] == nil then
+      changed[#changed + 1] = 'context.' .. string.sub(field, 2)
+      removed[#removed + 1] = field
+    end
+  end
+  for i = 17, #ARGV, 2 do
+    local field = ARGV[i]
+    if current[field] ~= ARGV[i + 1] then
+      changed[#changed + 1] = 'context.' .. string.sub(field, 2)
+      set[#set + 1] = field; set[#set + 1] = ARGV[i + 1]
+    end
+  end
+end
+
+if not fields then
+  local at = now_ms()
+  set[#set + 1] = '_v'; set[#set + 1] = 1
+  set[#set + 1] = '_c'; set[#set + 1] = at
+  set[#set + 1] = '_m'; set[#set + 1] = at
+  redis.call('HSET', key, unpack(set))
+  refresh_ttl(wanted['customerId'] ~= nil)
+  publish('created', 1, changed, at)
+  return { APPLIED, 1 }
+end
+if #changed == 0 then
+  refresh_ttl(stored_customer ~= nil)
+  return { UNCHANGED, tonumber(fields['_v']) }
+end
+if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end
+if #set > 0 then redis.call('HSET', key, unpack(set)) end
+return commit(fields, 'updated', changed)
+"""#
+}

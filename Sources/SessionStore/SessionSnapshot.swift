@@ -1,0 +1,78 @@
+import NIOCore
+import RedisClient
+
+/// A session context as read from Redis: the hash's fields, ready to render as the API's JSON.
+public struct SessionSnapshot: Sendable {
+    /// The session id.
+    public let sessionId: String
+    /// The hash's field/value pairs in Redis's order.
+    public let fields: [(name: ByteBuffer, value: ByteBuffer)]
+
+    /// A snapshot from a flat `HGETALL` reply; nil when it is empty (no such session).
+    public init?(sessionId: String, hgetall reply: RESPValue) {
+        guard let flat = reply.array, flat.count >= 2 else { return nil }
+        var fields: [(name: ByteBuffer, value: ByteBuffer)] = []
+        fields.reserveCapacity(flat.count / 2)
+        var index = 0
+        while index + 1 < flat.count {
+            if case .bulkString(let name) = flat[index], case .bulkString(let value) = flat[index + 1] {
+                fields.append((name, value))
+            }
+            index += 2
+        }
+        self.sessionId = sessionId
+        self.fields = fields
+    }
+
+    /// The stored version.
+    public var version: Int64 { self.meta("_v").flatMap { Int64(String(buffer: $0)) } ?? 0 }
+
+    /// The value of standard field `field`, if set.
+    public func value(of field: StandardField) -> String? {
+        self.fields.first { $0.name.readableBytesView.elementsEqual(field.rawValue.utf8) }.map { String(buffer: $0.value) }
+    }
+
+    private func meta(_ name: StaticString) -> ByteBuffer? {
+        let bytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return self.fields.first { $0.name.readableBytesView.elementsEqual(bytes) }?.value
+    }
+
+    /// The context's JSON form: `sessionId`, the standard fields that are set (in the contract's
+    /// order), `context` (attribute values spliced in as stored) and `metadata`.
+    public func renderJSON() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(256 + self.fields.reduce(0) { $0 + $1.name.readableBytes + $1.value.readableBytes })
+        buffer.writeStaticString("{\"sessionId\":")
+        JSONWriter.writeString(self.sessionId, into: &buffer)
+        for field in StandardField.allCases {
+            guard let value = self.value(of: field) else { continue }
+            buffer.writeStaticString(",\"")
+            buffer.writeString(field.rawValue)
+            buffer.writeStaticString("\":")
+            JSONWriter.writeString(value, into: &buffer)
+        }
+        buffer.writeStaticString(",\"context\":{")
+        var first = true
+        for (name, value) in self.fields where name.readableBytesView.first == UInt8(ascii: "@") {
+            if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+            first = false
+            JSONWriter.writeString(String(buffer: name.getSlice(at: name.readerIndex + 1, length: name.readableBytes - 1)!), into: &buffer)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            buffer.writeImmutableBuffer(value)
+        }
+        buffer.writeStaticString("},\"metadata\":{\"version\":")
+        buffer.writeString(String(self.version))
+        if let created = self.meta("_c").flatMap({ Int64(String(buffer: $0)) }) {
+            buffer.writeStaticString(",\"createdAt\":\"")
+            buffer.writeString(Timestamp.iso8601(milliseconds: created))
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
+        if let modified = self.meta("_m").flatMap({ Int64(String(buffer: $0)) }) {
+            buffer.writeStaticString(",\"modifiedAt\":\"")
+            buffer.writeString(Timestamp.iso8601(milliseconds: modified))
+            buffer.writeInteger(UInt8(ascii: "\""))
+        }
+        buffer.writeStaticString("}}")
+        return buffer
+    }
+}

@@ -1,0 +1,147 @@
+import NIOCore
+import RedisClient
+
+/// The session contexts in Redis: every operation is one round trip, an `HGETALL` for the
+/// management read and one `EVALSHA` of a script for everything else.
+public struct SessionStore: Sendable {
+    /// The store's settings.
+    public struct Configuration: Sendable {
+        /// Idle time of anonymous sessions, in seconds (> 0).
+        public var anonymousTTL: Int
+        /// Idle time of logged-in customer sessions, in seconds; 0 means they never expire.
+        public var customerTTL: Int
+        /// This worker's instance id, the `origin` of the events it publishes.
+        public var origin: String
+
+        /// Settings from their values.
+        public init(anonymousTTL: Int = 3600, customerTTL: Int = 0, origin: String) {
+            self.anonymousTTL = anonymousTTL
+            self.customerTTL = customerTTL
+            self.origin = origin
+        }
+    }
+
+    /// The Redis connections.
+    public let redis: RedisConnectionPool
+    /// The store's settings.
+    public let configuration: Configuration
+
+    /// A store on `redis`.
+    public init(redis: RedisConnectionPool, configuration: Configuration) {
+        self.redis = redis
+        self.configuration = configuration
+    }
+
+    /// The context at `address`, without touching its TTL (the management read).
+    public func read(_ address: SessionAddress) async throws(RedisError) -> SessionSnapshot? {
+        let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
+        return SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
+    }
+
+    /// The context at `address`, restarting its idle clock (the storefront read).
+    public func readAndTouch(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
+        let command = self.command(SessionScripts.readTouch, address, caller, extra: 0)
+        let reply = try await self.redis.evaluate(SessionScripts.readTouch, command)
+        guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
+        switch status {
+        case 0:
+            guard parts.count == 2, let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: parts[1]) else {
+                return .notFound
+            }
+            return .found(snapshot)
+        case 4: return .forbidden
+        default: return .notFound
+        }
+    }
+
+    /// Replaces the context (PUT); creates it when `upsert` is set and it does not exist.
+    /// `saasCustomer` is the customer id of a verified `saas-token`, if one came.
+    public func replace(
+        _ address: SessionAddress,
+        with replacement: SessionReplacement,
+        upsert: Bool,
+        saasCustomer: String?
+    ) async throws(RedisError) -> SessionWriteOutcome {
+        let attributes = replacement.context ?? []
+        var command = self.command(SessionScripts.replace, address, .management, extra: 10 + attributes.count * 2)
+        command.append(String(replacement.expectedVersion))
+        command.append(upsert ? "1" : "0")
+        command.append(saasCustomer ?? "")
+        for field in StandardField.allCases {
+            command.append(replacement.standard[field] ?? "")
+        }
+        command.append(replacement.context == nil ? "0" : "1")
+        for attribute in attributes {
+            command.append(Identifiers.attributeField(attribute.name))
+            command.append(attribute.json)
+        }
+        return try await self.write(SessionScripts.replace, command)
+    }
+
+    /// Merges `patch` into the context (PATCH).
+    public func merge(_ address: SessionAddress, _ patch: SessionPatch, caller: SessionCaller) async throws(RedisError) -> SessionWriteOutcome {
+        let count = 1 + 2 * (patch.standard.count + patch.attributes.count)
+        var command = self.command(SessionScripts.merge, address, caller, extra: count)
+        command.append(String(patch.expectedVersion))
+        for (field, value) in patch.standard {
+            command.append(field.rawValue)
+            command.append(value.map { "=" + $0 } ?? "-")
+        }
+        for (name, json) in patch.attributes {
+            command.append(Identifiers.attributeField(name))
+            command.append(json.map { "=" + $0 } ?? "-")
+        }
+        return try await self.write(SessionScripts.merge, command)
+    }
+
+    /// Sets one attribute to `json` (a set, not an insert).
+    public func setAttribute(_ address: SessionAddress, name: String, json: String, caller: SessionCaller) async throws(RedisError) -> SessionWriteOutcome {
+        var command = self.command(SessionScripts.attributeSet, address, caller, extra: 2)
+        command.append(Identifiers.attributeField(name))
+        command.append(json)
+        return try await self.write(SessionScripts.attributeSet, command)
+    }
+
+    /// Removes one attribute; an attribute that is not there changes nothing.
+    public func deleteAttribute(_ address: SessionAddress, name: String, caller: SessionCaller) async throws(RedisError) -> SessionWriteOutcome {
+        var command = self.command(SessionScripts.attributeDelete, address, caller, extra: 1)
+        command.append(Identifiers.attributeField(name))
+        return try await self.write(SessionScripts.attributeDelete, command)
+    }
+
+    /// Ends the session: deletes its context.
+    public func delete(_ address: SessionAddress) async throws(RedisError) -> SessionWriteOutcome {
+        let command = self.command(SessionScripts.delete, address, .management, extra: 0)
+        return try await self.write(SessionScripts.delete, command)
+    }
+
+    /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
+    private func command(_ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int) -> RESPCommand {
+        var command = script.command(keys: [address.key], argumentCount: 6 + extra)
+        command.append(address.tenant)
+        command.append(address.sessionId)
+        command.append(self.configuration.origin)
+        command.append(self.configuration.anonymousTTL)
+        command.append(self.configuration.customerTTL)
+        command.append(caller.scriptArgument)
+        return command
+    }
+
+    private func write(_ script: RedisScript, _ command: RESPCommand) async throws(RedisError) -> SessionWriteOutcome {
+        let reply = try await self.redis.evaluate(script, command)
+        guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
+        let version = parts.count > 1 ? parts[1].int ?? 0 : 0
+        switch status {
+        case 0: return .applied(version: version)
+        case 1: return .unchanged(version: version)
+        case 2: return .notFound
+        case 3: return .conflict(currentVersion: version)
+        case 4: return .forbidden
+        default: throw Self.unexpected(reply)
+        }
+    }
+
+    private static func unexpected(_ reply: RESPValue) -> RedisError {
+        RedisError(.protocolError, "unexpected reply from a session script: \(reply)")
+    }
+}

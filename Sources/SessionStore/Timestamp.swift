@@ -1,0 +1,44 @@
+/// Formats epoch milliseconds as UTC ISO-8601 with milliseconds (`2026-02-04T17:06:50.134Z`).
+public enum Timestamp {
+    /// The ISO-8601 text of `milliseconds` since the epoch.
+    public static func iso8601(milliseconds: Int64) -> String {
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let millis = Int(milliseconds - seconds * 1000)
+        var days = seconds / 86_400
+        var rest = seconds - days * 86_400
+        if rest < 0 { rest += 86_400; days -= 1 }
+        // Days to civil date, after Howard Hinnant's algorithm.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        var text = ""
+        text.reserveCapacity(24)
+        Self.append(Int(year), width: 4, to: &text)
+        text.append("-")
+        Self.append(Int(month), width: 2, to: &text)
+        text.append("-")
+        Self.append(Int(day), width: 2, to: &text)
+        text.append("T")
+        Self.append(Int(rest / 3600), width: 2, to: &text)
+        text.append(":")
+        Self.append(Int(rest % 3600 / 60), width: 2, to: &text)
+        text.append(":")
+        Self.append(Int(rest % 60), width: 2, to: &text)
+        text.append(".")
+        Self.append(millis, width: 3, to: &text)
+        text.append("Z")
+        return text
+    }
+
+    private static func append(_ number: Int, width: Int, to text: inout String) {
+        let digits = String(number)
+        if digits.count < width { text.append(String(repeating: "0", count: width - digits.count)) }
+        text.append(digits)
+    }
+}
