@@ -1,0 +1,43 @@
+import JWTKit
+
+/// The claims the service reads from a bearer token.
+public struct TokenClaims: JWTPayload, Equatable {
+    /// The tenant the token is for; must equal the path's tenant.
+    public var tenant: String
+    /// When the token expires (required).
+    public var exp: ExpirationClaim
+    /// Not valid before (optional).
+    public var nbf: NotBeforeClaim?
+    /// Space-separated scopes.
+    public var scope: String?
+    /// The session id, required on storefront calls.
+    public var sid: String?
+    /// The logged-in customer, absent for anonymous tokens.
+    public var customerId: String?
+
+    enum CodingKeys: String, CodingKey {
+        case tenant, exp, nbf, scope, sid
+        case customerId = "customer_id"
+    }
+
+    /// Claims from their values.
+    public init(tenant: String, expires: ExpirationClaim, notBefore: NotBeforeClaim? = nil, scope: String? = nil, sid: String? = nil, customerId: String? = nil) {
+        self.tenant = tenant
+        self.exp = expires
+        self.nbf = notBefore
+        self.scope = scope
+        self.sid = sid
+        self.customerId = customerId
+    }
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {
+        try self.exp.verifyNotExpired()
+        try self.nbf?.verifyNotBefore()
+    }
+
+    /// Whether the token carries any of `scopes`.
+    public func hasAnyScope(of scopes: Set<String>) -> Bool {
+        guard let scope else { return false }
+        return scope.split(separator: " ").contains { scopes.contains(String($0)) }
+    }
+}

@@ -1,0 +1,55 @@
+import Logging
+
+/// Everything a worker is configured with. The command line reads each from a flag or an
+/// environment variable (see `session-context serve --help` and the README's table).
+public struct ServiceConfiguration: Sendable {
+    /// The address the HTTP server binds to.
+    public var host: String = "127.0.0.1"
+    /// The HTTP port (0 picks a free one).
+    public var port: Int = 8080
+    /// The Redis URL (`redis://[[user]:password@]host:port/db` or `unix:///path`).
+    public var redisURL: String = "redis://127.0.0.1:6379/0"
+    /// The HS256 secret for bearer tokens.
+    public var jwtSecret: String?
+    /// A JWKS document with the public keys for RS256/ES256/EdDSA tokens.
+    public var jwks: String?
+    /// Idle time of anonymous sessions, seconds.
+    public var anonymousTTL: Int = 3600
+    /// Idle time of customer sessions, seconds; 0 = never expire.
+    public var customerTTL: Int = 0
+    /// The largest request body accepted, bytes.
+    public var bodyLimit: Int = 64 * 1024
+    /// The scopes that grant the management side.
+    public var manageScopes: Set<String> = ["session_context.context_manage", "sessioncontext.context_manage"]
+    /// Connections in the Redis pool.
+    public var redisPoolSize: Int = 4
+    /// How long a Redis command may take before the request gets a 503, milliseconds.
+    public var redisTimeoutMilliseconds: Int = 1000
+    /// How long connecting to Redis may take, milliseconds.
+    public var redisConnectTimeoutMilliseconds: Int = 2000
+    /// This worker's id: the `origin` of its events.
+    public var instanceId: String = ServiceConfiguration.makeInstanceId()
+
+    /// The defaults.
+    public init() {}
+
+    /// Checks the values; returns a message naming the first bad one.
+    public func validate() -> String? {
+        if !(0...65535).contains(self.port) { return "port must be 0 to 65535" }
+        if self.anonymousTTL <= 0 { return "anonymous-ttl must be a positive number of seconds" }
+        if self.customerTTL < 0 { return "customer-ttl must be 0 (never) or a positive number of seconds" }
+        if self.bodyLimit < 1024 { return "body-limit must be at least 1024 bytes" }
+        if self.redisPoolSize < 1 || self.redisPoolSize > 64 { return "redis-pool-size must be 1 to 64" }
+        if self.redisTimeoutMilliseconds < 1 { return "redis-timeout must be a positive number of milliseconds" }
+        if self.redisConnectTimeoutMilliseconds < 1 { return "redis-connect-timeout must be a positive number of milliseconds" }
+        if (self.jwtSecret ?? "").isEmpty && self.jwks == nil { return "set jwt-secret or jwks: no token could be verified" }
+        if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
+        return nil
+    }
+
+    /// A random instance id.
+    public static func makeInstanceId() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return "w-" + String((0..<10).map { _ in alphabet.randomElement()! })
+    }
+}

@@ -1,0 +1,89 @@
+import HTTPTypes
+import Hummingbird
+import SessionStore
+
+/// The management side: `/session-context/{tenant}/context/{sessionId}…`, for client-credentials
+/// tokens with the manage scope.
+struct ManagementController {
+    typealias Context = AppRequestContext
+
+    let store: SessionStore
+    let verifier: TokenVerifier
+    let bodyLimit: Int
+
+    /// The routes, relative to `/session-context/:tenant`.
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("context/:sessionId", use: self.get)
+        routes.put("context/:sessionId", use: self.replace)
+        routes.delete("context/:sessionId", use: self.delete)
+        routes.post("context/:sessionId/attributes", use: self.setAttribute)
+        routes.delete("context/:sessionId/attributes/:attributeName", use: self.deleteAttribute)
+        return routes
+    }
+
+    @Sendable func get(_ request: Request, context: Context) async throws -> Response {
+        let address = try self.address(context)
+        guard let snapshot = try await self.store.read(address) else { throw APIError.sessionNotFound(address.sessionId) }
+        return .json(snapshot.renderJSON())
+    }
+
+    @Sendable func replace(_ request: Request, context: Context) async throws -> Response {
+        let address = try self.address(context)
+        let upsert: Bool
+        switch request.uri.queryParameters["upsert"] {
+        case nil, "false": upsert = false
+        case "true": upsert = true
+        default: throw APIError.badRequest("upsert must be true or false")
+        }
+        let saasCustomer = try await self.saasCustomer(request, tenant: address.tenant)
+        let replacement = try SessionReplacement(body: try await request.jsonBody(limit: self.bodyLimit), sessionId: address.sessionId)
+        let outcome = try await self.store.replace(address, with: replacement, upsert: upsert, saasCustomer: saasCustomer)
+        return try outcome.response(
+            sessionId: address.sessionId,
+            forbidden: "this session context belongs to a customer: the saas-token header must carry that customer's token"
+        )
+    }
+
+    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+        let address = try self.address(context)
+        return try await self.store.delete(address).response(sessionId: address.sessionId, forbidden: "")
+    }
+
+    @Sendable func setAttribute(_ request: Request, context: Context) async throws -> Response {
+        let address = try self.address(context)
+        let attribute = try SessionAttribute(body: try await request.jsonBody(limit: self.bodyLimit))
+        return try await self.store.setAttribute(address, name: attribute.name, json: attribute.json, caller: .management)
+            .response(sessionId: address.sessionId, forbidden: "")
+    }
+
+    @Sendable func deleteAttribute(_ request: Request, context: Context) async throws -> Response {
+        let address = try self.address(context)
+        let name = try context.pathAttributeName()
+        return try await self.store.deleteAttribute(address, name: name, caller: .management)
+            .response(sessionId: address.sessionId, forbidden: "")
+    }
+
+    private func address(_ context: Context) throws -> SessionAddress {
+        SessionAddress(tenant: try context.verifiedIdentity.tenant, sessionId: try context.pathSessionId())
+    }
+
+    /// The customer of a `saas-token` header: it must be a valid customer token of the same tenant.
+    private func saasCustomer(_ request: Request, tenant: String) async throws -> String? {
+        guard var token = request.headers[HTTPField.Name("saas-token")!] else { return nil }
+        if token.lowercased().hasPrefix("bearer ") { token = String(token.dropFirst(7)) }
+        let claims: TokenClaims
+        do {
+            claims = try await self.verifier.verify(token)
+        } catch let error as TokenVerifier.Failure {
+            throw APIError.forbidden("the saas-token is not a valid token: \(error.message)")
+        } catch {
+            throw APIError.forbidden("the saas-token is not a valid token")
+        }
+        guard claims.tenant == tenant else { throw APIError.forbidden("the saas-token is for another tenant") }
+        guard let customerId = claims.customerId, !customerId.isEmpty else {
+            throw APIError.forbidden("the saas-token is not a customer token")
+        }
+        return customerId
+    }
+}

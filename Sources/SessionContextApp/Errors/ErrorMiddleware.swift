@@ -1,0 +1,35 @@
+import Hummingbird
+import Logging
+import RedisClient
+import SessionStore
+
+/// Turns every error into the contract's JSON error answer: Redis failures into 503 with
+/// `Retry-After`, body rule violations into 400, Hummingbird's own errors (no route, body too
+/// large) into the same JSON shape. Anything unexpected is logged and answered 500.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as RedisError {
+            context.logger.warning("redis unavailable", metadata: ["error": "\(error)"])
+            return try APIError.unavailable("the session store is unavailable, retry later").response(from: request, context: context)
+        } catch let error as SessionInputError {
+            return try APIError.badRequest(error.message).response(from: request, context: context)
+        } catch let error as HTTPError {
+            let message: String
+            switch error.status {
+            case .notFound: message = "no such resource"
+            case .contentTooLarge: message = "the body is larger than the limit"
+            default: message = error.body ?? error.status.reasonPhrase
+            }
+            var apiError = APIError(error.status, message)
+            apiError.headers = error.headers
+            return try apiError.response(from: request, context: context)
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return try APIError(.internalServerError, "internal error").response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import SessionStore
+
+extension AppRequestContext {
+    /// The verified identity; the auth middleware guarantees it on every protected route.
+    var verifiedIdentity: Identity {
+        get throws {
+            guard let identity else { throw APIError.unauthorized("a bearer token is required") }
+            return identity
+        }
+    }
+
+    /// The session id of the path, validated.
+    func pathSessionId() throws -> String {
+        let sessionId = try self.parameters.require("sessionId")
+        guard Identifiers.isValidSessionId(sessionId) else {
+            throw APIError.badRequest("sessionId must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
+        }
+        return sessionId
+    }
+
+    /// The attribute name of the path, percent-decoded and validated.
+    func pathAttributeName() throws -> String {
+        let raw = try self.parameters.require("attributeName")
+        guard let name = raw.removingPercentEncoding else {
+            throw APIError.badRequest("attributeName is not valid percent-encoded UTF-8")
+        }
+        guard Identifiers.isValidAttributeName(name) else {
+            throw APIError.badRequest("attributeName must be 1 to 256 characters without control characters")
+        }
+        return name
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SessionContextApp
+
+/// `session-context serve`: runs one worker.
+///
+/// Every flag may also come from the environment variable named in its help; a flag wins over
+/// the environment, the environment over the default.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a worker: the HTTP API on the given port, session contexts in Redis."
+    )
+
+    @Option(help: "Address to bind (env SESSION_CONTEXT_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "HTTP port (env SESSION_CONTEXT_PORT; default 8080).")
+    var port: Int?
+
+    @Option(help: "Redis URL: redis://[[user]:password@]host:port/db or unix:///path (env REDIS_URL; default redis://127.0.0.1:6379/0).")
+    var redisURL: String?
+
+    @Option(help: "HS256 secret for bearer tokens (env SESSION_CONTEXT_JWT_SECRET).")
+    var jwtSecret: String?
+
+    @Option(help: "JWKS file with public keys for RS256/ES256/EdDSA tokens (env SESSION_CONTEXT_JWKS).")
+    var jwks: String?
+
+    @Option(help: "Idle seconds before an anonymous session expires (env SESSION_CONTEXT_ANONYMOUS_TTL; default 3600).")
+    var anonymousTTL: Int?
+
+    @Option(help: "Idle seconds before a customer session expires, 0 = never (env SESSION_CONTEXT_CUSTOMER_TTL; default 0).")
+    var customerTTL: Int?
+
+    @Option(help: "Largest request body in bytes; larger gets 413 (env SESSION_CONTEXT_BODY_LIMIT; default 65536).")
+    var bodyLimit: Int?
+
+    @Option(help: "Comma-separated scopes that grant the management side (env SESSION_CONTEXT_MANAGE_SCOPES; default session_context.context_manage,sessioncontext.context_manage).")
+    var manageScopes: String?
+
+    @Option(help: "Connections to Redis per worker (env SESSION_CONTEXT_REDIS_POOL_SIZE; default 4).")
+    var redisPoolSize: Int?
+
+    @Option(help: "Milliseconds a Redis command may take before the request gets 503 (env SESSION_CONTEXT_REDIS_TIMEOUT_MS; default 1000).")
+    var redisTimeout: Int?
+
+    @Option(help: "Milliseconds connecting to Redis may take (env SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS; default 2000).")
+    var redisConnectTimeout: Int?
+
+    @Option(help: "This worker's id, the origin of its events (env SESSION_CONTEXT_INSTANCE_ID; default random).")
+    var instanceId: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env SESSION_CONTEXT_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration = try self.resolve()
+        var logger = Logger(label: "session-context")
+        logger.logLevel = try self.resolvedLogLevel()
+        logger.info(
+            "starting worker",
+            metadata: [
+                "host": "\(configuration.host)", "port": "\(configuration.port)",
+                "redis": "\(self.maskedRedisURL(configuration.redisURL))",
+                "anonymousTTL": "\(configuration.anonymousTTL)", "customerTTL": "\(configuration.customerTTL)",
+                "jwtSecret": "\(configuration.jwtSecret == nil ? "unset" : "***")",
+                "jwks": "\(configuration.jwks == nil ? "unset" : "set")",
+                "instanceId": "\(configuration.instanceId)",
+            ]
+        )
+        let app = try await buildApplication(configuration, logger: logger)
+        try await app.runService()
+    }
+
+    /// The effective configuration: flag, else environment, else default; invalid values stop start-up.
+    func resolve() throws -> ServiceConfiguration {
+        var configuration = ServiceConfiguration()
+        configuration.host = self.host ?? Environment.value("SESSION_CONTEXT_HOST") ?? configuration.host
+        configuration.port = try self.port ?? Self.int("SESSION_CONTEXT_PORT") ?? configuration.port
+        configuration.redisURL = self.redisURL ?? Environment.value("REDIS_URL") ?? configuration.redisURL
+        configuration.jwtSecret = self.jwtSecret ?? Environment.value("SESSION_CONTEXT_JWT_SECRET")
+        if let path = self.jwks ?? Environment.value("SESSION_CONTEXT_JWKS") {
+            do {
+                configuration.jwks = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ValidationError("jwks: cannot read \(path)")
+            }
+        }
+        configuration.anonymousTTL = try self.anonymousTTL ?? Self.int("SESSION_CONTEXT_ANONYMOUS_TTL") ?? configuration.anonymousTTL
+        configuration.customerTTL = try self.customerTTL ?? Self.int("SESSION_CONTEXT_CUSTOMER_TTL") ?? configuration.customerTTL
+        configuration.bodyLimit = try self.bodyLimit ?? Self.int("SESSION_CONTEXT_BODY_LIMIT") ?? configuration.bodyLimit
+        if let scopes = self.manageScopes ?? Environment.value("SESSION_CONTEXT_MANAGE_SCOPES") {
+            configuration.manageScopes = Set(scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        configuration.redisPoolSize = try self.redisPoolSize ?? Self.int("SESSION_CONTEXT_REDIS_POOL_SIZE") ?? configuration.redisPoolSize
+        configuration.redisTimeoutMilliseconds =
+            try self.redisTimeout ?? Self.int("SESSION_CONTEXT_REDIS_TIMEOUT_MS") ?? configuration.redisTimeoutMilliseconds
+        configuration.redisConnectTimeoutMilliseconds =
+            try self.redisConnectTimeout ?? Self.int("SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS") ?? configuration.redisConnectTimeoutMilliseconds
+        configuration.instanceId = self.instanceId ?? Environment.value("SESSION_CONTEXT_INSTANCE_ID") ?? configuration.instanceId
+        if let problem = configuration.validate() { throw ValidationError(problem) }
+        return configuration
+    }
+
+    private func resolvedLogLevel() throws -> Logger.Level {
+        let text = self.logLevel ?? Environment.value("SESSION_CONTEXT_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: text) else { throw ValidationError("log-level: \(text) is not a log level") }
+        return level
+    }
+
+    private func maskedRedisURL(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
+        return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
+    }
+
+    private static func int(_ name: String) throws -> Int? {
+        guard let text = Environment.value(name) else { return nil }
+        guard let number = Int(text) else { throw ValidationError("\(name)=\(text) is not a whole number") }
+        return number
+    }
+}
