@@ -70,10 +70,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["RedisClient"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
                 "RedisClient",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,6 +91,7 @@ let package = Package(
                 "SessionContextApp",
                 "SessionStore",
                 "RedisClient",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

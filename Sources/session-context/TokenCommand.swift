@@ -33,6 +33,9 @@ struct TokenCommand: AsyncParsableCommand {
         guard let secret = self.jwtSecret ?? Environment.value("SESSION_CONTEXT_JWT_SECRET") else {
             throw ValidationError("set --jwt-secret or SESSION_CONTEXT_JWT_SECRET")
         }
+        guard secret.utf8.count >= ServiceConfiguration.minimumSecretBytes else {
+            throw ValidationError("jwt-secret must be at least \(ServiceConfiguration.minimumSecretBytes) bytes")
+        }
         let scope = self.scope ?? (self.sid == nil ? "session_context.context_manage" : nil)
         let claims = TokenClaims(
             tenant: self.tenant,

@@ -30,6 +30,9 @@ public struct ServiceConfiguration: Sendable {
     /// This worker's id: the `origin` of its events.
     public var instanceId: String = ServiceConfiguration.makeInstanceId()
 
+    /// The shortest HS256 secret accepted: as long as the hash output.
+    public static let minimumSecretBytes = 32
+
     /// The defaults.
     public init() {}
 
@@ -43,6 +46,9 @@ public struct ServiceConfiguration: Sendable {
         if self.redisTimeoutMilliseconds < 1 { return "redis-timeout must be a positive number of milliseconds" }
         if self.redisConnectTimeoutMilliseconds < 1 { return "redis-connect-timeout must be a positive number of milliseconds" }
         if (self.jwtSecret ?? "").isEmpty && self.jwks == nil { return "set jwt-secret or jwks: no token could be verified" }
+        if let secret = self.jwtSecret, !secret.isEmpty, secret.utf8.count < Self.minimumSecretBytes {
+            return "jwt-secret must be at least \(Self.minimumSecretBytes) bytes (HS256 needs a 256-bit key)"
+        }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
         return nil
     }

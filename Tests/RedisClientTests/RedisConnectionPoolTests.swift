@@ -1,0 +1,110 @@
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TestSupport
+import Testing
+
+@testable import RedisClient
+
+@Suite("Connection pool against a real redis-server")
+struct RedisConnectionPoolTests {
+    func withPool<Value: Sendable>(
+        _ endpoint: RedisEndpoint, timeout: TimeAmount = .seconds(1), _ body: @Sendable (RedisConnectionPool) async throws -> Value
+    ) async throws -> Value {
+        let pool = RedisConnectionPool(configuration: .init(endpoint: endpoint, size: 2, commandTimeout: timeout), logger: Logger(label: "test"))
+        return try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await pool.run(); return nil }
+            let value = try await body(pool)
+            group.cancelAll()
+            return value
+        }
+    }
+
+    @Test("Many commands in flight on few connections, each answered correctly")
+    func pipelinedLoad() async throws {
+        let key = "pool-test:\(Int.random(in: 0..<1_000_000_000))"
+        try await self.withPool(try RedisServer.shared()) { pool async throws in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<500 {
+                    group.addTask {
+                        let reply = try await pool.send(RESPCommand("ECHO", "value-\(index)"))
+                        #expect(reply.string == "value-\(index)")
+                        _ = try await pool.send(RESPCommand("INCR", key))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await pool.send(RESPCommand("GET", key)).int == 500)
+            _ = try await pool.send(RESPCommand("DEL", key))
+        }
+    }
+
+    @Test("A script unknown to the server is loaded on NOSCRIPT and run")
+    func scriptReload() async throws {
+        let script = RedisScript(source: "return {KEYS[1], ARGV[1], \(Int.random(in: 0..<1_000_000_000))}")
+        try await self.withPool(try RedisServer.shared()) { pool async throws in
+            var command = script.command(keys: ["k{1}"], argumentCount: 1)
+            command.append("arg")
+            let reply = try await pool.evaluate(script, command)
+            #expect(reply.array?.prefix(2).map(\.string) == ["k{1}", "arg"])
+            // Again, now from the cache.
+            #expect(try await pool.evaluate(script, command).array?.count == 3)
+        }
+    }
+
+    @Test("A server error reply is a serverError, not a dropped connection")
+    func serverError() async throws {
+        try await self.withPool(try RedisServer.shared()) { pool async throws in
+            await #expect { try await pool.send(RESPCommand("NOSUCHCOMMAND")) } throws: { ($0 as? RedisError)?.code == .serverError }
+            let pong = try await pool.send(RESPCommand("PING"))
+            #expect(pong.string == "PONG")
+        }
+    }
+
+    @Test("Nothing listening: fails fast with connectionUnavailable")
+    func unreachable() async throws {
+        let endpoint = RedisEndpoint(address: .tcp(host: "127.0.0.1", port: try RedisServer.freePort()))
+        try await self.withPool(endpoint, timeout: .milliseconds(500)) { pool async throws in
+            let start = ContinuousClock.now
+            await #expect { try await pool.send(RESPCommand("PING")) } throws: { ($0 as? RedisError)?.isUnavailable == true }
+            #expect(ContinuousClock.now - start < .seconds(2))
+        }
+    }
+
+    @Test("Password and database from the URL are used")
+    func authAndSelect() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let plain = RedisEndpoint(address: .tcp(host: "127.0.0.1", port: server.port))
+        try await self.withPool(plain) { pool async throws in
+            _ = try await pool.send(RESPCommand("CONFIG", "SET", "requirepass", "pa:ss"))
+        }
+        let endpoint = try RedisEndpoint(url: "redis://:pa%3Ass@127.0.0.1:\(server.port)/2")
+        try await self.withPool(endpoint) { pool async throws in
+            _ = try await pool.send(RESPCommand("SET", "in-db-2", "yes"))
+            #expect(try await pool.send(RESPCommand("SELECT", "2")).string == "OK")
+        }
+        let wrong = try RedisEndpoint(url: "redis://:wrong@127.0.0.1:\(server.port)/0")
+        try await self.withPool(wrong, timeout: .milliseconds(500)) { pool async throws in
+            await #expect(throws: RedisError.self) { try await pool.send(RESPCommand("PING")) }
+        }
+    }
+
+    @Test("Pub/sub: a subscription receives what is published, in order")
+    func pubsub() async throws {
+        let endpoint = try RedisServer.shared()
+        let channel = "pubsub-test-\(Int.random(in: 0..<1_000_000_000))"
+        let subscription = try await RedisSubscription.subscribe(to: endpoint, channels: [channel])
+        try await self.withPool(endpoint) { pool async throws in
+            for index in 0..<20 { _ = try await pool.send(RESPCommand("PUBLISH", channel, "m\(index)")) }
+        }
+        var received: [String] = []
+        for try await message in subscription {
+            #expect(message.channel == channel)
+            received.append(String(buffer: message.payload))
+            if received.count == 20 { break }
+        }
+        await subscription.close()
+        #expect(received == (0..<20).map { "m\($0)" })
+    }
+}

@@ -1,0 +1,25 @@
+import Testing
+
+@testable import RedisClient
+
+@Suite("Redis URLs")
+struct RedisEndpointTests {
+    @Test("The accepted forms")
+    func forms() throws {
+        #expect(try RedisEndpoint(url: "redis://127.0.0.1:6379/0") == RedisEndpoint(address: .tcp(host: "127.0.0.1", port: 6379)))
+        #expect(try RedisEndpoint(url: "redis://localhost") == RedisEndpoint(address: .tcp(host: "localhost", port: 6379)))
+        #expect(try RedisEndpoint(url: "redis://:s%40cret@h:1234/3") == RedisEndpoint(address: .tcp(host: "h", port: 1234), password: "s@cret", database: 3))
+        #expect(try RedisEndpoint(url: "redis://app:pw@h:1/0") == RedisEndpoint(address: .tcp(host: "h", port: 1), username: "app", password: "pw"))
+        #expect(try RedisEndpoint(url: "unix:///run/redis.sock?db=2") == RedisEndpoint(address: .unix(path: "/run/redis.sock"), database: 2))
+    }
+
+    @Test("Bad URLs are refused with a reason", arguments: ["http://x", "redis://", "redis://h:notaport", "redis://h:70000", "redis://h/x", "unix://relative"])
+    func bad(url: String) {
+        #expect { try RedisEndpoint(url: url) } throws: { ($0 as? RedisError)?.code == .invalidURL }
+    }
+
+    @Test("The description masks the password")
+    func masked() throws {
+        #expect(try RedisEndpoint(url: "redis://:topsecret@h:1/0").description == "redis://:***@h:1/0")
+    }
+}

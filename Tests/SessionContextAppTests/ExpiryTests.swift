@@ -1,0 +1,61 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SessionStore
+import Testing
+
+@Suite("Idle expiry")
+struct ExpiryTests {
+    @Test("A short anonymous TTL really expires the key; writes and /me reads restart it")
+    func anonymousExpiry() async throws {
+        let fixture = try Fixture { $0.anonymousTTL = 2 }
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        let me = try await fixture.storefrontToken(sid: sid)
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        try await fixture.withApp { client async throws in
+            try await StorefrontAPITests.create(client, fixture, sid: sid)
+            let created = try await probe.pttl(fixture.key(sid))
+            #expect(created > 0 && created <= 2000)
+            try await Task.sleep(for: .milliseconds(1200))
+            // A /me read restarts the clock.
+            #expect(try await client.send(.get, "/session-context/\(fixture.tenant)/me/context", token: me).status == .ok)
+            #expect(try await probe.pttl(fixture.key(sid)) > 1500)
+            try await Task.sleep(for: .milliseconds(1200))
+            // So does a write.
+            #expect(try await client.send(.post, "/session-context/\(fixture.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"a","value":"b"}"#).status == .noContent)
+            #expect(try await probe.pttl(fixture.key(sid)) > 1500)
+            // Left alone, it expires.
+            try await Task.sleep(for: .milliseconds(2600))
+            #expect(try await probe.exists(fixture.key(sid)) == false)
+            #expect(try await client.send(.get, "/session-context/\(fixture.tenant)/me/context", token: me).status == .notFound)
+        }
+    }
+
+    @Test("A session that turns into a customer session takes the customer TTL (0 = never)")
+    func customerTTL() async throws {
+        let fixture = try Fixture { $0.anonymousTTL = 100; $0.customerTTL = 0 }
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        let customer = try await fixture.storefrontToken(sid: sid, customerId: "C9")
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        try await fixture.withApp { client async throws in
+            try await StorefrontAPITests.create(client, fixture, sid: sid)
+            #expect(try await probe.pttl(fixture.key(sid)) > 0)
+            let put = try await client.send(
+                .put, "/session-context/\(fixture.tenant)/context/\(sid)", token: token, json: #"{"customerId":"C9","metadata":{"version":1}}"#,
+                headers: [HTTPField.Name("saas-token")!: customer]
+            )
+            #expect(put.status == .noContent)
+            #expect(try await probe.pttl(fixture.key(sid)) == -1)
+        }
+        let withTTL = try Fixture { $0.anonymousTTL = 100; $0.customerTTL = 5000 }
+        let sid2 = Fixture.uniqueSessionId()
+        let customer2 = try await withTTL.storefrontToken(sid: sid2, customerId: "C9")
+        try await withTTL.withApp { client async throws in
+            try await StorefrontAPITests.create(client, withTTL, sid: sid2, body: #"{"customerId":"C9","metadata":{"version":0}}"#, saas: customer2)
+            let ttl = try await probe.pttl(withTTL.key(sid2))
+            #expect(ttl > 100_000 && ttl <= 5_000_000)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import TestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import Logging
+import NIOCore
+import RedisClient
+import SessionContextApp
+import SessionStore
+
+/// Builds a worker for a test and the ids and tokens the test uses; every test gets its own
+/// tenant, so tests sharing one Redis never see each other's keys or events.
+struct Fixture: Sendable {
+    static let secret = "test-secret-0123456789-abcdefghijklmnop"
+
+    /// The test's own tenant.
+    let tenant: String
+    /// The Redis the worker uses.
+    let endpoint: RedisEndpoint
+    /// The worker's configuration.
+    var configuration: ServiceConfiguration
+
+    /// A fixture on the shared test Redis (or on `endpoint`).
+    init(endpoint: RedisEndpoint? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+        self.tenant = Self.uniqueTenant()
+        self.endpoint = try endpoint ?? RedisServer.shared()
+        var configuration = ServiceConfiguration()
+        configuration.redisURL = Self.url(of: self.endpoint)
+        configuration.jwtSecret = Self.secret
+        configuration.port = 0
+        configuration.redisTimeoutMilliseconds = 1000
+        configure(&configuration)
+        self.configuration = configuration
+    }
+
+    /// A tenant name no other test uses.
+    static func uniqueTenant() -> String {
+        "t" + String((0..<12).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
+    }
+
+    /// A session id no other test uses.
+    static func uniqueSessionId() -> String { UUID().uuidString.lowercased() }
+
+    static func url(of endpoint: RedisEndpoint) -> String {
+        guard case .tcp(let host, let port) = endpoint.address else { return "\(endpoint)" }
+        return "redis://\(host):\(port)/\(endpoint.database)"
+    }
+
+    /// Runs `test` against the worker, without a network socket.
+    func withApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return try await app.test(.router, test)
+    }
+
+    /// Runs `test` against the worker on a real loopback socket.
+    func withLiveApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        return try await app.test(.live, test)
+    }
+
+    // MARK: tokens
+
+    /// A management token of this tenant.
+    func managementToken(scope: String = "session_context.context_manage", tenant: String? = nil) async throws -> String {
+        try await Tokens.sign(TokenClaims(tenant: tenant ?? self.tenant, expires: .in(3600), scope: scope))
+    }
+
+    /// A storefront token for session `sid`, anonymous or of `customerId`.
+    func storefrontToken(sid: String, customerId: String? = nil, tenant: String? = nil) async throws -> String {
+        try await Tokens.sign(TokenClaims(tenant: tenant ?? self.tenant, expires: .in(3600), sid: sid, customerId: customerId))
+    }
+
+    /// The Redis key of a session of this tenant.
+    func key(_ sessionId: String) -> String { SessionAddress(tenant: self.tenant, sessionId: sessionId).key }
+}
+
+extension ExpirationClaim {
+    /// Expires `seconds` from now.
+    static func `in`(_ seconds: TimeInterval) -> ExpirationClaim { ExpirationClaim(value: Date().addingTimeInterval(seconds)) }
+}
+
+/// Signs test tokens.
+enum Tokens {
+    static func sign(_ claims: TokenClaims, secret: String = Fixture.secret) async throws -> String {
+        let keys = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        return try await keys.sign(claims)
+    }
+
+    /// base64url without padding.
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// An unsigned token with `alg: none`.
+    static func unsigned(tenant: String, scope: String = "session_context.context_manage") -> String {
+        let header = base64URL(Data(#"{"alg":"none","typ":"JWT"}"#.utf8))
+        let exp = Int(Date().timeIntervalSince1970) + 3600
+        let payload = base64URL(Data(#"{"tenant":"\#(tenant)","exp":\#(exp),"scope":"\#(scope)"}"#.utf8))
+        return "\(header).\(payload)."
+    }
+}
+
+extension TestClientProtocol {
+    /// Sends a request with an optional bearer token and JSON body.
+    func send(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        token: String? = nil,
+        json: String? = nil,
+        headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
+        var headers = headers
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await self.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+    }
+}
+
+extension TestResponse {
+    /// The body parsed as JSON.
+    var json: JSONValue {
+        get throws { try JSONParser().parse(self.body.readableBytesView) }
+    }
+}
+
+extension JSONValue {
+    /// The string value, if this is a string.
+    var stringValue: String? { if case .string(let text) = self { return text } else { return nil } }
+    /// The integer value, if this is an integer number.
+    var intValue: Int64? { if case .number(let literal) = self { return Int64(literal) } else { return nil } }
+    /// Member names of an object, in order.
+    var memberNames: [String] { if case .object(let members) = self { return members.map(\.name) } else { return [] } }
+}

@@ -1,0 +1,46 @@
+import NIOCore
+import NIOPosix
+import RedisClient
+
+/// Looks at what is in Redis, for tests to check what the service left there.
+struct RedisProbe: Sendable {
+    let endpoint: RedisEndpoint
+
+    func send(_ command: RESPCommand) async throws -> RESPValue {
+        let connection = try await RedisConnection.connect(
+            to: self.endpoint, on: MultiThreadedEventLoopGroup.singleton.any(),
+            connectTimeout: .seconds(2), commandTimeout: .seconds(2)
+        )
+        let reply: RESPValue
+        do {
+            reply = try await connection.send(command)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+        return reply
+    }
+
+    /// The hash at `key` as field -> value.
+    func hash(_ key: String) async throws -> [String: String] {
+        let reply = try await self.send(RESPCommand("HGETALL", key))
+        var result: [String: String] = [:]
+        let flat = reply.array ?? []
+        var index = 0
+        while index + 1 < flat.count {
+            result[flat[index].string ?? ""] = flat[index + 1].string ?? ""
+            index += 2
+        }
+        return result
+    }
+
+    /// The TTL of `key` in milliseconds (-1 none, -2 no key).
+    func pttl(_ key: String) async throws -> Int64 {
+        try await self.send(RESPCommand("PTTL", key)).int ?? -2
+    }
+
+    func exists(_ key: String) async throws -> Bool {
+        try await self.send(RESPCommand("EXISTS", key)).int == 1
+    }
+}
