@@ -7,7 +7,7 @@ import Testing
 @Suite("Channel handler, byte-exact")
 struct RedisChannelHandlerTests {
     func makeChannel() async throws -> NIOAsyncTestingChannel {
-        try await NIOAsyncTestingChannel(handlers: [ByteToMessageHandler(RESPReplyDecoder()), RedisChannelHandler()])
+        try await NIOAsyncTestingChannel(handlers: [RESPReplyDecoder(), RedisChannelHandler()])
     }
 
     func send(_ channel: NIOAsyncTestingChannel, _ command: RESPCommand, timeout: TimeAmount = .seconds(1)) async throws -> EventLoopFuture<RESPValue> {
@@ -27,6 +27,20 @@ struct RedisChannelHandlerTests {
         try await channel.writeInbound(ByteBuffer(string: "5\r\n"))
         #expect(try await first.get() == .bulkString(ByteBuffer(string: "x")))
         #expect(try await second.get() == .integer(5))
+        _ = try await channel.finish()
+    }
+
+    @Test("Many replies in one read fulfil all their commands at once")
+    func manyRepliesInOneRead() async throws {
+        let channel = try await self.makeChannel()
+        var futures: [EventLoopFuture<RESPValue>] = []
+        for index in 0..<50 { futures.append(try await self.send(channel, RESPCommand("ECHO", "\(index)"))) }
+        var replies = ""
+        for index in 0..<50 { replies += "$\(String(index).utf8.count)\r\n\(index)\r\n" }
+        try await channel.writeInbound(ByteBuffer(string: replies))
+        for (index, future) in futures.enumerated() {
+            #expect(try await future.get().string == "\(index)")
+        }
         _ = try await channel.finish()
     }
 

@@ -30,7 +30,7 @@ public final class RedisConnection: Sendable {
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(RESPReplyDecoder())
                     try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
                 }
             }

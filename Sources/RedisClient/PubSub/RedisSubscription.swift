@@ -40,7 +40,7 @@ public final class RedisSubscription: AsyncSequence, Sendable {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(RESPReplyDecoder())
                     try channel.pipeline.syncOperations.addHandler(
                         RedisPubSubHandler(
                             continuation: continuation,

@@ -21,7 +21,7 @@ struct TokenAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized("a bearer token is required")
+            throw APIError.unauthorized("a bearer token is required", tokenPresented: false)
         }
         guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")

@@ -47,10 +47,10 @@ extension APIError {
     /// 400 with `message`.
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, message) }
 
-    /// 401 with `WWW-Authenticate: Bearer`.
-    static func unauthorized(_ message: String) -> APIError {
+    /// 401 with `WWW-Authenticate: Bearer`, plus `error="invalid_token"` when a token came (RFC 6750).
+    static func unauthorized(_ message: String, tokenPresented: Bool = true) -> APIError {
         var error = APIError(.unauthorized, message)
-        error.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
+        error.headers[.wwwAuthenticate] = tokenPresented ? "Bearer error=\"invalid_token\"" : "Bearer"
         return error
     }
 

@@ -80,7 +80,9 @@ extension JSONParser {
             guard depth <= self.maximumDepth else { throw self.failure("nesting deeper than \(self.maximumDepth) levels") }
             self.index += 1
             var members: [(name: String, value: JSONValue)] = []
-            var names = Set<String>()
+            // Names compare by their bytes, as Redis stores them: canonically equivalent
+            // spellings (a precomposed and a decomposed "é") are different names.
+            var names = Set<[UInt8]>()
             self.skipWhitespace()
             if self.peek() == UInt8(ascii: "}") {
                 self.index += 1
@@ -90,7 +92,7 @@ extension JSONParser {
                 self.skipWhitespace()
                 guard self.peek() == UInt8(ascii: "\"") else { throw self.failure("expected a member name in quotes") }
                 let name = try self.readString()
-                guard names.insert(name).inserted else { throw self.failure("duplicate member name \"\(name)\"") }
+                guard names.insert(Array(name.utf8)).inserted else { throw self.failure("duplicate member name \"\(name)\"") }
                 self.skipWhitespace()
                 guard self.peek() == UInt8(ascii: ":") else { throw self.failure("expected ':' after a member name") }
                 self.index += 1
