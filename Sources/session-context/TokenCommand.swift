@@ -39,7 +39,7 @@ struct TokenCommand: AsyncParsableCommand {
         let scope = self.scope ?? (self.sid == nil ? "session_context.context_manage" : nil)
         let claims = TokenClaims(
             tenant: self.tenant,
-            expires: .init(value: Date().addingTimeInterval(TimeInterval(self.ttl))),
+            expires: .init(value: Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + TimeInterval(self.ttl)).rounded(.down))),
             scope: scope,
             sid: self.sid,
             customerId: self.customerId

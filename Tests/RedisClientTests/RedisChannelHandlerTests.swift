@@ -12,7 +12,7 @@ struct RedisChannelHandlerTests {
 
     func send(_ channel: NIOAsyncTestingChannel, _ command: RESPCommand, timeout: TimeAmount = .seconds(1)) async throws -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        try await channel.writeOutbound(RedisRequest(command: command, promise: promise, deadline: .now() + timeout))
+        try await channel.writeOutbound(RedisRequest(command: command, promise: promise, deadline: channel.eventLoop.now + timeout))
         return promise.futureResult
     }
 

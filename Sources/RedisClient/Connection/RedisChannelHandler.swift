@@ -78,7 +78,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         self.timer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
             handler.timer = nil
-            switch handler.stateMachine.timerFired(now: .now()) {
+            switch handler.stateMachine.timerFired(now: context.eventLoop.now) {
             case .timeOut(let promises):
                 let error = handler.stateMachine.closedError ?? RedisError(.timeout, "timeout")
                 for promise in promises { promise.fail(error) }

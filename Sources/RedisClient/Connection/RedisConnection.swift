@@ -117,7 +117,7 @@ public final class RedisConnection: Sendable {
 
     private func write(_ command: RESPCommand, timeout: TimeAmount) -> EventLoopFuture<RESPValue> {
         let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
-        let request = RedisRequest(command: command, promise: promise, deadline: .now() + timeout)
+        let request = RedisRequest(command: command, promise: promise, deadline: self.channel.eventLoop.now + timeout)
         self.channel.write(request).whenFailure { error in
             // A write that never reached the handler (the channel already closed) must not leave the promise hanging.
             promise.fail((error as? RedisError) ?? RedisError(.connectionClosed, "the connection to Redis is closed"))
