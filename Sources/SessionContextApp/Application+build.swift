@@ -1,10 +1,16 @@
 import Hummingbird
 import Logging
+import Prometheus
 import RedisClient
 import SessionStore
 
 /// Builds the worker: the Redis pool, the store, the token verifier and the router, in one application.
-public func buildApplication(_ configuration: ServiceConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+/// `metrics` is the registry that `GET /metrics` shows (the process bootstraps swift-metrics with it).
+public func buildApplication(
+    _ configuration: ServiceConfiguration,
+    logger: Logger,
+    metrics: PrometheusCollectorRegistry? = nil
+) async throws -> some ApplicationProtocol {
     let endpoint = try RedisEndpoint(url: configuration.redisURL)
     let redis = RedisConnectionPool(
         configuration: .init(
@@ -24,7 +30,7 @@ public func buildApplication(_ configuration: ServiceConfiguration, logger: Logg
         )
     )
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
-    let router = buildRouter(store: store, verifier: verifier, configuration: configuration)
+    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -33,11 +39,23 @@ public func buildApplication(_ configuration: ServiceConfiguration, logger: Logg
     )
 }
 
-/// The routes: health without auth, the management and storefront sides behind token auth.
-public func buildRouter(store: SessionStore, verifier: TokenVerifier, configuration: ServiceConfiguration) -> Router<AppRequestContext> {
+/// The routes: health, metrics and the OpenAPI document without auth; the management and
+/// storefront sides behind token auth. Every request is logged and counted.
+public func buildRouter(
+    store: SessionStore,
+    verifier: TokenVerifier,
+    configuration: ServiceConfiguration,
+    metrics: PrometheusCollectorRegistry? = nil
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(redis: store.redis).endpoints, atPath: "/health")
+    router.addRoutes(OpenAPIController().endpoints)
+    if let metrics {
+        router.addRoutes(MetricsController(registry: metrics).endpoints)
+    }
     router.group("/session-context/:tenant")
         .add(middleware: TokenAuthMiddleware(verifier: verifier, requirement: .management(scopes: configuration.manageScopes)))
         .addRoutes(ManagementController(store: store, verifier: verifier, bodyLimit: configuration.bodyLimit).endpoints)

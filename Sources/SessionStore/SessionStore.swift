@@ -1,3 +1,4 @@
+import Metrics
 import NIOCore
 import RedisClient
 
@@ -75,7 +76,9 @@ public struct SessionStore: Sendable {
             command.append(Identifiers.attributeField(attribute.name))
             command.append(attribute.json)
         }
-        return try await self.write(SessionScripts.replace, command)
+        let outcome = try await self.write(SessionScripts.replace, command)
+        if case .applied(let version) = outcome { SessionEventMetrics.published(version == 1 ? .created : .updated) }
+        return outcome
     }
 
     /// Merges `patch` into the context (PATCH).
@@ -91,7 +94,7 @@ public struct SessionStore: Sendable {
             command.append(Identifiers.attributeField(name))
             command.append(json.map { "=" + $0 } ?? "-")
         }
-        return try await self.write(SessionScripts.merge, command)
+        return try await self.write(SessionScripts.merge, command, event: .updated)
     }
 
     /// Sets one attribute to `json` (a set, not an insert).
@@ -99,20 +102,20 @@ public struct SessionStore: Sendable {
         var command = self.command(SessionScripts.attributeSet, address, caller, extra: 2)
         command.append(Identifiers.attributeField(name))
         command.append(json)
-        return try await self.write(SessionScripts.attributeSet, command)
+        return try await self.write(SessionScripts.attributeSet, command, event: .attributeSet)
     }
 
     /// Removes one attribute; an attribute that is not there changes nothing.
     public func deleteAttribute(_ address: SessionAddress, name: String, caller: SessionCaller) async throws(RedisError) -> SessionWriteOutcome {
         var command = self.command(SessionScripts.attributeDelete, address, caller, extra: 1)
         command.append(Identifiers.attributeField(name))
-        return try await self.write(SessionScripts.attributeDelete, command)
+        return try await self.write(SessionScripts.attributeDelete, command, event: .attributeDeleted)
     }
 
     /// Ends the session: deletes its context.
     public func delete(_ address: SessionAddress) async throws(RedisError) -> SessionWriteOutcome {
         let command = self.command(SessionScripts.delete, address, .management, extra: 0)
-        return try await self.write(SessionScripts.delete, command)
+        return try await self.write(SessionScripts.delete, command, event: .deleted)
     }
 
     /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
@@ -127,8 +130,17 @@ public struct SessionStore: Sendable {
         return command
     }
 
-    private func write(_ script: RedisScript, _ command: RESPCommand) async throws(RedisError) -> SessionWriteOutcome {
-        let reply = try await self.redis.evaluate(script, command)
+    private func write(
+        _ script: RedisScript,
+        _ command: RESPCommand,
+        event: SessionEventType? = nil
+    ) async throws(RedisError) -> SessionWriteOutcome {
+        let outcome = try await self.decode(try await self.redis.evaluate(script, command))
+        if let event, case .applied = outcome { SessionEventMetrics.published(event) }
+        return outcome
+    }
+
+    private func decode(_ reply: RESPValue) throws(RedisError) -> SessionWriteOutcome {
         guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
         let version = parts.count > 1 ? parts[1].int ?? 0 : 0
         switch status {

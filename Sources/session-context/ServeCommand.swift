@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
 import SessionContextApp
 
 /// `session-context serve`: runs one worker.
@@ -56,23 +59,53 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical (env SESSION_CONTEXT_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(help: "text or json: one JSON object per log line (env SESSION_CONTEXT_LOG_FORMAT; default text).")
+    var logFormat: String?
+
+    @Option(help: "Seconds to finish in-flight requests after SIGTERM before stopping hard (env SESSION_CONTEXT_SHUTDOWN_TIMEOUT; default 10).")
+    var shutdownTimeout: Int?
+
     func run() async throws {
         let configuration = try self.resolve()
+        let level = try self.resolvedLogLevel()
+        let format = self.logFormat ?? Environment.value("SESSION_CONTEXT_LOG_FORMAT") ?? "text"
+        guard format == "text" || format == "json" else { throw ValidationError("log-format must be text or json, not \(format)") }
+        let shutdownTimeout = try self.shutdownTimeout ?? Self.int("SESSION_CONTEXT_SHUTDOWN_TIMEOUT") ?? 10
+        guard shutdownTimeout > 0 else { throw ValidationError("shutdown-timeout must be a positive number of seconds") }
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "session-context")
-        logger.logLevel = try self.resolvedLogLevel()
-        logger.info(
-            "starting worker",
-            metadata: [
-                "host": "\(configuration.host)", "port": "\(configuration.port)",
-                "redis": "\(self.maskedRedisURL(configuration.redisURL))",
-                "anonymousTTL": "\(configuration.anonymousTTL)", "customerTTL": "\(configuration.customerTTL)",
-                "jwtSecret": "\(configuration.jwtSecret == nil ? "unset" : "***")",
-                "jwks": "\(configuration.jwks == nil ? "unset" : "set")",
-                "instanceId": "\(configuration.instanceId)",
-            ]
-        )
-        let app = try await buildApplication(configuration, logger: logger)
-        try await app.runService()
+        logger.logLevel = level
+        logger.info("starting worker", metadata: self.describe(configuration, shutdownTimeout: shutdownTimeout))
+        let app = try await buildApplication(configuration, logger: logger, metrics: registry)
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        logger.info("worker stopped")
+    }
+
+    /// The effective configuration for the start-up line, secrets masked.
+    private func describe(_ configuration: ServiceConfiguration, shutdownTimeout: Int) -> Logger.Metadata {
+        [
+            "host": "\(configuration.host)", "port": "\(configuration.port)",
+            "redis": "\(self.maskedRedisURL(configuration.redisURL))",
+            "anonymousTTL": "\(configuration.anonymousTTL)", "customerTTL": "\(configuration.customerTTL)",
+            "jwtSecret": "\(configuration.jwtSecret == nil ? "unset" : "***")",
+            "jwks": "\(configuration.jwks == nil ? "unset" : "set")",
+            "bodyLimit": "\(configuration.bodyLimit)",
+            "manageScopes": "\(configuration.manageScopes.sorted().joined(separator: ","))",
+            "redisPoolSize": "\(configuration.redisPoolSize)",
+            "redisTimeoutMs": "\(configuration.redisTimeoutMilliseconds)",
+            "redisConnectTimeoutMs": "\(configuration.redisConnectTimeoutMilliseconds)",
+            "shutdownTimeout": "\(shutdownTimeout)",
+            "instanceId": "\(configuration.instanceId)",
+        ]
     }
 
     /// The effective configuration: flag, else environment, else default; invalid values stop start-up.

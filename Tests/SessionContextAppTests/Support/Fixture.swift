@@ -5,10 +5,12 @@ import Hummingbird
 import HummingbirdTesting
 import JWTKit
 import Logging
+import Prometheus
 import NIOCore
 import RedisClient
 import SessionContextApp
 import SessionStore
+import Testing
 
 /// Builds a worker for a test and the ids and tokens the test uses; every test gets its own
 /// tenant, so tests sharing one Redis never see each other's keys or events.
@@ -21,6 +23,8 @@ struct Fixture: Sendable {
     let endpoint: RedisEndpoint
     /// The worker's configuration.
     var configuration: ServiceConfiguration
+    /// The registry `/metrics` shows, if any.
+    var metrics: PrometheusCollectorRegistry?
 
     /// A fixture on the shared test Redis (or on `endpoint`).
     init(endpoint: RedisEndpoint? = nil, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
@@ -50,13 +54,13 @@ struct Fixture: Sendable {
 
     /// Runs `test` against the worker, without a network socket.
     func withApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: self.metrics)
         return try await app.test(.router, test)
     }
 
     /// Runs `test` against the worker on a real loopback socket.
     func withLiveApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: self.metrics)
         return try await app.test(.live, test)
     }
 
@@ -115,7 +119,14 @@ extension TestClientProtocol {
         var headers = headers
         if let token { headers[.authorization] = "Bearer \(token)" }
         if json != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
-        return try await self.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        let response = try await self.execute(uri: path, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) })
+        // Every response a test sees must be one the OpenAPI document describes.
+        for problem in OpenAPIContract.shared.problems(
+            method: method, uri: path, status: Int(response.status.code), body: Array(response.body.readableBytesView)
+        ) {
+            Issue.record(Comment(rawValue: "OpenAPI: \(problem)"))
+        }
+        return response
     }
 }
 

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import NIOCore
+import SessionStore
+import Synchronization
+
+/// A log handler that writes one JSON object per line to standard output:
+/// `{"ts":…,"level":…,"label":…,"message":…, <metadata>…}`.
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    private let label: String
+    private static let lock = Mutex(())
+
+    /// A handler for loggers labelled `label`.
+    public init(label: String) {
+        self.label = label
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    public func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
+        source: String, file: String, function: String, line: UInt
+    ) {
+        var buffer = ByteBuffer()
+        buffer.writeStaticString("{\"ts\":")
+        JSONWriter.writeString(Timestamp.iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)), into: &buffer)
+        buffer.writeStaticString(",\"level\":")
+        JSONWriter.writeString(level.rawValue, into: &buffer)
+        buffer.writeStaticString(",\"label\":")
+        JSONWriter.writeString(self.label, into: &buffer)
+        buffer.writeStaticString(",\"message\":")
+        JSONWriter.writeString(message.description, into: &buffer)
+        let merged = self.metadata.merging(explicit ?? [:]) { _, new in new }
+        for key in merged.keys.sorted() where !["ts", "level", "label", "message"].contains(key) {
+            buffer.writeInteger(UInt8(ascii: ","))
+            JSONWriter.writeString(key, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            JSONWriter.writeString(merged[key]!.description, into: &buffer)
+        }
+        buffer.writeStaticString("}\n")
+        let data = Data(buffer.readableBytesView)
+        Self.lock.withLock { _ in FileHandle.standardOutput.write(data) }
+    }
+}

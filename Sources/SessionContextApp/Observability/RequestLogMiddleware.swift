@@ -1,0 +1,45 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Logs one line per request — method, path, status, duration — under a request id taken from
+/// `X-Request-Id` (when it is a sane token) or made, and echoes that id in the response.
+/// Headers are never logged, so neither are tokens.
+struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var requestIdHeader: HTTPField.Name { HTTPField.Name("X-Request-Id")! }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let requestId = Self.requestId(from: request)
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestId)
+        let start = ContinuousClock.now
+        var response = try await next(request, context)
+        response.headers[Self.requestIdHeader] = requestId
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "route": .string(context.endpointPath ?? "-"),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.2f", milliseconds)),
+            ]
+        )
+        return response
+    }
+
+    /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.`; else a new one.
+    static func requestId(from request: Request) -> String {
+        if let given = request.headers[Self.requestIdHeader], (1...128).contains(given.utf8.count),
+            given.utf8.allSatisfy({ byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            })
+        {
+            return given
+        }
+        return String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    }
+}
