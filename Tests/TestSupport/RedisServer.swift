@@ -14,15 +14,17 @@ public final class RedisServer: Sendable {
     public let port: Int
     private let process: Mutex<Process?>
     private let directory: URL
+    private let extraArguments: [String]
 
     /// Its URL.
     public var url: String { "redis://127.0.0.1:\(self.port)/0" }
     /// Its endpoint.
     public var endpoint: RedisEndpoint { try! RedisEndpoint(url: self.url) }
 
-    private init(port: Int, directory: URL) {
+    private init(port: Int, directory: URL, extraArguments: [String]) {
         self.port = port
         self.directory = directory
+        self.extraArguments = extraArguments
         self.process = Mutex(nil)
     }
 
@@ -38,11 +40,12 @@ public final class RedisServer: Sendable {
         return try RedisServer.start().endpoint
     }
 
-    /// Starts a new redis-server on a free loopback port and waits until it answers.
-    public static func start() throws -> RedisServer {
+    /// Starts a new redis-server on a free loopback port and waits until it answers;
+    /// `arguments` are added to its command line (e.g. `["--enable-debug-command", "yes"]`).
+    public static func start(arguments: [String] = []) throws -> RedisServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sc-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let server = RedisServer(port: try freePort(), directory: directory)
+        let server = RedisServer(port: try freePort(), directory: directory, extraArguments: arguments)
         try server.launch()
         return server
     }
@@ -53,7 +56,7 @@ public final class RedisServer: Sendable {
         process.arguments = [
             "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", self.directory.path, "--daemonize", "no", "--loglevel", "warning",
-        ]
+        ] + self.extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -129,7 +132,7 @@ public final class RedisServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    private static func canConnect(port: Int) -> Bool {
+    static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

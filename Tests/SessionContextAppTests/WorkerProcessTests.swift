@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import RedisClient
+import SessionContextApp
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("The worker process", .serialized)
+struct WorkerProcessTests {
+    static func environment(redis: String) -> [String: String] {
+        ["REDIS_URL": redis, "SESSION_CONTEXT_JWT_SECRET": Fixture.secret, "SESSION_CONTEXT_LOG_LEVEL": "warning"]
+    }
+
+    @Test("SIGTERM under load: requests in flight finish with success, the process exits 0")
+    func gracefulShutdown() async throws {
+        let redis = try RedisServer.start(arguments: ["--enable-debug-command", "yes"])
+        defer { redis.stop() }
+        let worker = try await WorkerProcess.start(environment: Self.environment(redis: redis.url))
+        let tenant = Fixture.uniqueTenant()
+        let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
+        let sid = "graceful"
+        let base = "/session-context/\(tenant)/context/\(sid)"
+        let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in
+            let created = try await client.execute(TestClient.Request(base + "?upsert=true", method: .put, headers: headers, body: ByteBuffer(string: #"{"metadata":{"version":0}}"#)))
+            #expect(created.status == .noContent)
+        }
+
+        let terminatedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let clients = 12
+        // Each client: one request at a time on its own keep-alive connection until the server goes away.
+        let outcomes = try await withThrowingTaskGroup(of: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant, status: Int?)].self) { group in
+            for index in 0..<clients {
+                group.addTask {
+                    do {
+                        return try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in
+                            var results: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant, status: Int?)] = []
+                            var counter = 0
+                            while true {
+                                counter += 1
+                                let start = ContinuousClock.now
+                                do {
+                                    let response = try await client.execute(
+                                        TestClient.Request(
+                                            base + "/attributes", method: .post, headers: headers,
+                                            body: ByteBuffer(string: #"{"key":"c\#(index)","value":"\#(counter)"}"#)
+                                        )
+                                    )
+                                    results.append((start, .now, Int(response.status.code)))
+                                } catch {
+                                    results.append((start, .now, nil))
+                                    return results
+                                }
+                            }
+                        }
+                    } catch {
+                        return []
+                    }
+                }
+            }
+            // Let the load run, then freeze Redis for 600 ms so that every client has a request in
+            // flight, and send SIGTERM in the middle of that.
+            try await Task.sleep(for: .milliseconds(300))
+            let probe = RedisProbe(endpoint: redis.endpoint)
+            group.addTask {
+                _ = try? await probe.send(RESPCommand("DEBUG", "SLEEP", "0.6"))
+                return []
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            terminatedAt.withLock { $0 = .now }
+            worker.terminate()
+            var all: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant, status: Int?)] = []
+            for try await results in group { all.append(contentsOf: results) }
+            return all
+        }
+        let exitCode = await worker.waitForExit(timeout: 15)
+        let sigterm = try #require(terminatedAt.withLock { $0 })
+        let before = outcomes.filter { $0.start < sigterm }
+        #expect(before.count > clients)
+        // Every client had a request held in Redis when SIGTERM came: all of them were answered after it.
+        #expect(before.filter { $0.end > sigterm && $0.status == 204 }.count == clients)
+        // Every request sent before SIGTERM got a successful answer.
+        #expect(before.allSatisfy { $0.status == 204 }, "\(before.filter { $0.status != 204 }.count) requests in flight failed")
+        // Nothing was answered with a server error; requests after the stop were refused, not failed.
+        #expect(outcomes.allSatisfy { $0.status == nil || $0.status == 204 })
+        #expect(exitCode == 0, "\(worker.log)")
+        let stored = try await RedisProbe(endpoint: redis.endpoint).hash("sc:{\(tenant):\(sid)}")
+        let acknowledged = outcomes.filter { $0.status == 204 }.count
+        #expect(Int(stored["_v"] ?? "0") == 1 + acknowledged)
+    }
+
+    @Test("A bad setting stops start-up with a message that names it")
+    func badConfiguration() throws {
+        let environment = ["SESSION_CONTEXT_JWT_SECRET": Fixture.secret]
+        var result = try WorkerProcess.run(["serve", "--anonymous-ttl", "0"], environment: environment)
+        #expect(result.status != 0)
+        #expect(result.output.contains("anonymous-ttl"))
+        result = try WorkerProcess.run(["serve"], environment: environment.merging(["SESSION_CONTEXT_PORT": "eighty"]) { $1 })
+        #expect(result.status != 0)
+        #expect(result.output.contains("SESSION_CONTEXT_PORT"))
+        result = try WorkerProcess.run(["serve", "--redis-url", "http://nope"], environment: environment)
+        #expect(result.status != 0)
+        #expect(result.output.contains("Redis URL"))
+        result = try WorkerProcess.run(["serve", "--jwt-secret", "short"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("jwt-secret"))
+        result = try WorkerProcess.run(["serve", "--log-format", "xml"], environment: environment)
+        #expect(result.status != 0)
+        #expect(result.output.contains("log-format"))
+    }
+
+    @Test("--help names every environment variable")
+    func help() throws {
+        let result = try WorkerProcess.run(["serve", "--help"])
+        #expect(result.status == 0)
+        for variable in [
+            "SESSION_CONTEXT_HOST", "SESSION_CONTEXT_PORT", "REDIS_URL", "SESSION_CONTEXT_JWT_SECRET", "SESSION_CONTEXT_JWKS",
+            "SESSION_CONTEXT_ANONYMOUS_TTL", "SESSION_CONTEXT_CUSTOMER_TTL", "SESSION_CONTEXT_BODY_LIMIT", "SESSION_CONTEXT_MANAGE_SCOPES",
+            "SESSION_CONTEXT_REDIS_POOL_SIZE", "SESSION_CONTEXT_REDIS_TIMEOUT_MS", "SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS",
+            "SESSION_CONTEXT_INSTANCE_ID", "SESSION_CONTEXT_LOG_LEVEL", "SESSION_CONTEXT_LOG_FORMAT", "SESSION_CONTEXT_SHUTDOWN_TIMEOUT",
+        ] {
+            #expect(result.output.contains(variable), "\(variable)")
+        }
+    }
+
+    @Test("JSON logs: one object per line, a request line with its id, the start-up line with the secret masked")
+    func jsonLogs() async throws {
+        let environment = Self.environment(redis: Fixture.url(of: try RedisServer.shared()))
+            .merging(["SESSION_CONTEXT_LOG_FORMAT": "json", "SESSION_CONTEXT_LOG_LEVEL": "info"]) { $1 }
+        let worker = try await WorkerProcess.start(environment: environment)
+        try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in
+            _ = try await client.get("/health/live", headers: [HTTPField.Name("X-Request-Id")!: "req-42"])
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let log = worker.log
+        await worker.kill()
+        let lines = log.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+        }
+        #expect(lines.contains { $0.contains("\"request_id\":\"req-42\"") && $0.contains("\"status\":\"200\"") })
+        #expect(lines.contains { $0.contains("starting worker") && $0.contains("\"jwtSecret\":\"***\"") })
+        #expect(!log.contains(Fixture.secret))
+    }
+}
