@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Prometheus
+import ServiceLifecycle
 import RedisClient
 import SessionStore
 
@@ -26,15 +27,20 @@ public func buildApplication(
         configuration: .init(
             anonymousTTL: configuration.anonymousTTL,
             customerTTL: configuration.customerTTL,
-            origin: configuration.instanceId
+            origin: configuration.instanceId,
+            streamMaxLength: configuration.streamMaxLength
         )
     )
+    var services: [any Service] = [redis]
+    if configuration.expiryEvents {
+        services.append(SessionExpiryListener(store: store, endpoint: endpoint, logger: logger))
+    }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
     let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [redis],
+        services: services,
         logger: logger
     )
 }

@@ -15,6 +15,26 @@ public struct SessionAddress: Sendable, Hashable {
     /// one session in one Redis Cluster slot.
     public var key: String { "sc:{\(self.tenant):\(self.sessionId)}" }
 
+    /// The key of the tenant's event stream.
+    public var streamKey: String { Self.streamKey(tenant: self.tenant) }
+
+    /// The key a worker sets to claim the publishing of this context's `expired` event.
+    public var expiryClaimKey: String { self.key + ":expired" }
+
+    /// The key of a tenant's event stream (hash-tagged by tenant).
+    public static func streamKey(tenant: String) -> String { "sc:events:{\(tenant)}" }
+
+    /// The address of a session context's key, if `key` is one (`sc:{<tenant>:<sessionId>}`).
+    public init?(key: String) {
+        guard key.hasPrefix("sc:{"), key.hasSuffix("}") else { return nil }
+        let inner = key.dropFirst(4).dropLast()
+        guard let colon = inner.firstIndex(of: ":") else { return nil }
+        let tenant = inner[..<colon]
+        let sessionId = inner[inner.index(after: colon)...]
+        guard Identifiers.isValidTenant(tenant), Identifiers.isValidSessionId(sessionId) else { return nil }
+        self.init(tenant: String(tenant), sessionId: String(sessionId))
+    }
+
     /// The pub/sub channel of the tenant's change events.
     public var eventChannel: String { Self.eventChannel(tenant: self.tenant) }
 

@@ -13,12 +13,15 @@ public struct SessionStore: Sendable {
         public var customerTTL: Int
         /// This worker's instance id, the `origin` of the events it publishes.
         public var origin: String
+        /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
+        public var streamMaxLength: Int
 
         /// Settings from their values.
-        public init(anonymousTTL: Int = 3600, customerTTL: Int = 0, origin: String) {
+        public init(anonymousTTL: Int = 3600, customerTTL: Int = 0, origin: String, streamMaxLength: Int = 100_000) {
             self.anonymousTTL = anonymousTTL
             self.customerTTL = customerTTL
             self.origin = origin
+            self.streamMaxLength = streamMaxLength
         }
     }
 
@@ -118,16 +121,34 @@ public struct SessionStore: Sendable {
         return try await self.write(SessionScripts.delete, command, event: .deleted)
     }
 
+    /// Publishes the `expired` event of a context Redis expired, unless another worker already did.
+    /// Returns whether this worker published it.
+    public func announceExpiry(_ address: SessionAddress, claimMilliseconds: Int = 5000) async throws(RedisError) -> Bool {
+        var command = SessionScripts.expired.command(
+            keys: [address.key, address.streamKey, address.expiryClaimKey], argumentCount: 8
+        )
+        self.appendPreludeArguments(to: &command, address, .management)
+        command.append(claimMilliseconds)
+        let outcome = try await self.write(SessionScripts.expired, command, event: .expired)
+        if case .applied = outcome { return true }
+        return false
+    }
+
     /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
     private func command(_ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int) -> RESPCommand {
-        var command = script.command(keys: [address.key], argumentCount: 6 + extra)
+        var command = script.command(keys: [address.key, address.streamKey], argumentCount: 7 + extra)
+        self.appendPreludeArguments(to: &command, address, caller)
+        return command
+    }
+
+    private func appendPreludeArguments(to command: inout RESPCommand, _ address: SessionAddress, _ caller: SessionCaller) {
         command.append(address.tenant)
         command.append(address.sessionId)
         command.append(self.configuration.origin)
         command.append(self.configuration.anonymousTTL)
         command.append(self.configuration.customerTTL)
         command.append(caller.scriptArgument)
-        return command
+        command.append(self.configuration.streamMaxLength)
     }
 
     private func write(

@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds connecting to Redis may take (env SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS; default 2000).")
     var redisConnectTimeout: Int?
 
+    @Option(help: "Approximate length each tenant's event stream is trimmed to, 0 = no stream (env SESSION_CONTEXT_STREAM_MAX_LENGTH; default 100000).")
+    var streamMaxLength: Int?
+
+    @Option(help: "on or off: listen for expiries and publish expired events (env SESSION_CONTEXT_EXPIRY_EVENTS; default on).")
+    var expiryEvents: String?
+
     @Option(help: "This worker's id, the origin of its events (env SESSION_CONTEXT_INSTANCE_ID; default random).")
     var instanceId: String?
 
@@ -104,6 +110,8 @@ struct ServeCommand: AsyncParsableCommand {
             "redisTimeoutMs": "\(configuration.redisTimeoutMilliseconds)",
             "redisConnectTimeoutMs": "\(configuration.redisConnectTimeoutMilliseconds)",
             "shutdownTimeout": "\(shutdownTimeout)",
+            "streamMaxLength": "\(configuration.streamMaxLength)",
+            "expiryEvents": "\(configuration.expiryEvents)",
             "instanceId": "\(configuration.instanceId)",
         ]
     }
@@ -133,6 +141,13 @@ struct ServeCommand: AsyncParsableCommand {
             try self.redisTimeout ?? Self.int("SESSION_CONTEXT_REDIS_TIMEOUT_MS") ?? configuration.redisTimeoutMilliseconds
         configuration.redisConnectTimeoutMilliseconds =
             try self.redisConnectTimeout ?? Self.int("SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS") ?? configuration.redisConnectTimeoutMilliseconds
+        configuration.streamMaxLength =
+            try self.streamMaxLength ?? Self.int("SESSION_CONTEXT_STREAM_MAX_LENGTH") ?? configuration.streamMaxLength
+        switch self.expiryEvents ?? Environment.value("SESSION_CONTEXT_EXPIRY_EVENTS") ?? "on" {
+        case "on", "true", "1": configuration.expiryEvents = true
+        case "off", "false", "0": configuration.expiryEvents = false
+        case let other: throw ValidationError("expiry-events must be on or off, not \(other)")
+        }
         configuration.instanceId = self.instanceId ?? Environment.value("SESSION_CONTEXT_INSTANCE_ID") ?? configuration.instanceId
         if let problem = configuration.validate() { throw ValidationError(problem) }
         return configuration

@@ -82,6 +82,11 @@ public final class RedisSubscription: AsyncSequence, Sendable {
         self.stream.makeAsyncIterator()
     }
 
+    /// Unsubscribes by closing the connection without waiting; the sequence then ends.
+    public func cancel() {
+        self.channel.close(promise: nil)
+    }
+
     /// Unsubscribes by closing the connection; the sequence then ends.
     public func close() async {
         try? await self.channel.close()

@@ -27,6 +27,10 @@ public struct ServiceConfiguration: Sendable {
     public var redisTimeoutMilliseconds: Int = 1000
     /// How long connecting to Redis may take, milliseconds.
     public var redisConnectTimeoutMilliseconds: Int = 2000
+    /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
+    public var streamMaxLength: Int = 100_000
+    /// Whether this worker listens for expiries and publishes `expired` events.
+    public var expiryEvents: Bool = true
     /// This worker's id: the `origin` of its events.
     public var instanceId: String = ServiceConfiguration.makeInstanceId()
 
@@ -49,6 +53,7 @@ public struct ServiceConfiguration: Sendable {
         if let secret = self.jwtSecret, !secret.isEmpty, secret.utf8.count < Self.minimumSecretBytes {
             return "jwt-secret must be at least \(Self.minimumSecretBytes) bytes (HS256 needs a 256-bit key)"
         }
+        if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
         return nil
     }

@@ -2,8 +2,8 @@ extension SessionScripts {
     /// Lua: POST .../attributes: set one attribute, whether or not it existed; no version check.
     static let attributeSetSource = #"""
 -- POST .../attributes: set one attribute, whether or not it existed; no version check.
--- ARGV[7]  attribute field ("@" .. name)   ARGV[8]  its JSON value
-local field, value = ARGV[7], ARGV[8]
+-- ARGV[8]  attribute field ("@" .. name)   ARGV[9]  its JSON value
+local field, value = ARGV[8], ARGV[9]
 local current = redis.call('HMGET', key, '_v', 'customerId', field)
 if not current[1] then return { NOT_FOUND } end
 if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end

@@ -3,17 +3,17 @@ extension SessionScripts {
     static let mergeSource = #"""
 -- PATCH /me/context: merge siteCode, currency, targetLocation, language and attributes
 -- (JSON Merge Patch at the attribute level), with optimistic locking on the version.
--- ARGV[7]  expected version
--- ARGV[8..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
+-- ARGV[8]  expected version
+-- ARGV[9..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
 --           Fields are standard field names or "@" .. attribute name.
-local expected = tonumber(ARGV[7])
+local expected = tonumber(ARGV[8])
 local fields = load()
 if not fields then return { NOT_FOUND } end
 if not caller_allowed(fields['customerId']) then return { FORBIDDEN } end
 if tonumber(fields['_v']) ~= expected then return { CONFLICT, tonumber(fields['_v']) } end
 
 local changed, set, removed = {}, {}, {}
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   local field, op = ARGV[i], ARGV[i + 1]
   local label = string.byte(field, 1) == 64 and ('context.' .. string.sub(field, 2)) or field
   if op == '-' then

@@ -4,12 +4,14 @@ extension SessionScripts {
 -- Shared by every session-context script; the worker prepends it to each one.
 --
 -- KEYS[1]  the session context hash, sc:{<tenant>:<sessionId>}
+-- KEYS[2]  the tenant's event stream, sc:events:{<tenant>}
 -- ARGV[1]  tenant            ARGV[2]  session id       ARGV[3]  origin (worker instance id)
 -- ARGV[4]  anonymous TTL s   ARGV[5]  customer TTL s (0 = never expires)
 -- ARGV[6]  caller: "m" for the management side, "s:<customerId>" for a storefront token
 --          ("s:" for an anonymous one); storefront callers may only touch a customer's
 --          session with that customer's token.
--- Script-specific arguments start at ARGV[7].
+-- ARGV[7]  the stream's approximate maximum length (0 = publish on pub/sub only)
+-- Script-specific arguments start at ARGV[8].
 --
 -- Hash fields: _v version, _c createdAt (epoch ms), _m modifiedAt (epoch ms), the standard
 -- fields under their API names (plain strings), attributes as "@" .. name (JSON text).
@@ -20,6 +22,7 @@ local key = KEYS[1]
 local tenant, sid, origin = ARGV[1], ARGV[2], ARGV[3]
 local anonymous_ttl, customer_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local caller = ARGV[6]
+local stream_max = tonumber(ARGV[7])
 local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN = 0, 1, 2, 3, 4
 local STANDARD = { 'customerId', 'siteCode', 'currency', 'cartId', 'targetLocation', 'language' }
 
@@ -72,14 +75,18 @@ local function refresh_ttl(is_customer)
   end
 end
 
--- Publishes the one change event of this step.
+-- Publishes the one change event of this step: on the tenant's pub/sub channel and, for
+-- readers that must not miss any, appended to the tenant's stream.
 local function publish(kind, version, changed, at)
   local names = {}
   for i, name in ipairs(changed) do names[i] = cjson.encode(name) end
-  redis.call('PUBLISH', 'session-context:' .. tenant .. ':events',
-    '{"type":"' .. kind .. '","tenant":' .. cjson.encode(tenant) .. ',"sessionId":' .. cjson.encode(sid)
+  local payload = '{"type":"' .. kind .. '","tenant":' .. cjson.encode(tenant) .. ',"sessionId":' .. cjson.encode(sid)
     .. ',"version":' .. version .. ',"changed":[' .. table.concat(names, ',') .. '],"at":"' .. iso(at)
-    .. '","origin":' .. cjson.encode(origin) .. '}')
+    .. '","origin":' .. cjson.encode(origin) .. '}'
+  redis.call('PUBLISH', 'session-context:' .. tenant .. ':events', payload)
+  if stream_max > 0 then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', stream_max, '*', 'event', payload)
+  end
 end
 
 -- Records an applied change: bumps the version, stamps modifiedAt, restarts the TTL, publishes.

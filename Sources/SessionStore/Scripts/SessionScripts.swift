@@ -10,6 +10,7 @@ enum SessionScripts {
     static let attributeSet = RedisScript(source: prelude + attributeSetSource)
     static let attributeDelete = RedisScript(source: prelude + attributeDeleteSource)
     static let delete = RedisScript(source: prelude + deleteSource)
+    static let expired = RedisScript(source: prelude + expiredSource)
 
     private static let prelude = preludeSource + "\n"
 }
