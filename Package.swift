@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "session-context", targets: ["session-context"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "SessionContextEvents", targets: ["SessionContextEvents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -49,9 +50,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SessionContextEvents",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "SessionContextApp",
             dependencies: [
                 "SessionStore",
+                "SessionContextEvents",
                 "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -66,6 +76,9 @@ let package = Package(
             name: "session-context",
             dependencies: [
                 "SessionContextApp",
+                "SessionContextEvents",
+                "SessionStore",
+                "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -94,6 +107,7 @@ let package = Package(
             name: "SessionContextAppTests",
             dependencies: [
                 "SessionContextApp",
+                "SessionContextEvents",
                 "SessionStore",
                 "RedisClient",
                 "TestSupport",

@@ -17,13 +17,18 @@ struct EventCollector: Sendable {
     }
 
     /// Reads events until one satisfies `last` (which is included), or fails after `timeout`.
-    func collect(until last: @escaping @Sendable (JSONValue) -> Bool, timeout: Duration = .seconds(5)) async throws -> [JSONValue] {
+    func collect(
+        until last: @escaping @Sendable (JSONValue) -> Bool,
+        timeout: Duration = .seconds(5),
+        onEvent: @escaping @Sendable (JSONValue) -> Void = { _ in }
+    ) async throws -> [JSONValue] {
         try await withThrowingTaskGroup(of: [JSONValue]?.self) { group in
             group.addTask {
                 var events: [JSONValue] = []
                 for try await message in self.subscription {
                     let event = try JSONParser().parse(message.payload.readableBytesView)
                     events.append(event)
+                    onEvent(event)
                     if last(event) { return events }
                 }
                 return events

@@ -1,0 +1,193 @@
+import NIOCore
+import NIOPosix
+import RedisClient
+
+/// Reads a tenant's durable event stream (`sc:events:{tenant}`), which keeps every event, not
+/// only those a pub/sub subscriber happened to be connected for.
+///
+/// - ``read(after:count:)`` pages through what is stored;
+/// - ``tail(after:)`` follows the stream live, from a given id, with one dedicated connection;
+/// - ``consume(group:consumer:)`` reads as a member of a consumer group: after a restart the
+///   consumer first gets what it had received but not acknowledged, then everything it missed.
+///
+/// ```swift
+/// // A cart service reacting to attribute changes.
+/// let stream = SessionEventStream(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:6379/0"), tenant: "acme")
+/// try await stream.createGroup("cart-service")
+/// for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
+///     if delivery.event.type == .attributeSet, delivery.event.changed.contains("context.geo") {
+///         try await recalculatePrices(for: delivery.event.sessionId)
+///     }
+///     try await delivery.acknowledge()
+/// }
+/// ```
+public struct SessionEventStream: Sendable {
+    /// Where the stream's Redis is.
+    public let endpoint: RedisEndpoint
+    /// The tenant whose events these are.
+    public let tenant: String
+    /// How long one blocking read waits before it returns empty (and a live reader sends a heartbeat).
+    public var blockTime: Duration
+
+    /// A reader of `tenant`'s stream.
+    public init(endpoint: RedisEndpoint, tenant: String, blockTime: Duration = .seconds(5)) {
+        self.endpoint = endpoint
+        self.tenant = tenant
+        self.blockTime = blockTime
+    }
+
+    /// The stream's key.
+    public var key: String { "sc:events:{\(self.tenant)}" }
+
+    /// Up to `count` stored events after `id` (exclusive; `"0"` for the beginning), oldest first.
+    public func read(after id: String = "0", count: Int = 100) async throws -> [SessionEvent] {
+        try await self.withConnection { connection in
+            let reply = try await connection.send(RESPCommand("XRANGE", self.key, "(" + id, "+", "COUNT", String(count)))
+            return try Self.events(in: reply)
+        }
+    }
+
+    /// Follows the stream from after `id` (`"$"` for only new events), one event at a time, until
+    /// the task is cancelled or Redis fails. `nil` elements mark a block time without events
+    /// (for heartbeats).
+    public func tail(after id: String) -> AsyncThrowingStream<SessionEvent?, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await self.withConnection { connection in
+                        var last = id
+                        if last == "$" {
+                            let newest = try await connection.send(RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1"))
+                            last = try Self.events(in: newest).first?.id ?? "0"
+                        }
+                        while !Task.isCancelled {
+                            let reply = try await connection.send(
+                                RESPCommand("XREAD", "COUNT", "100", "BLOCK", String(self.blockTime.milliseconds), "STREAMS", self.key, last)
+                            )
+                            let events = try Self.streamEvents(in: reply)
+                            if events.isEmpty { continuation.yield(nil) }
+                            for event in events {
+                                last = event.id ?? last
+                                continuation.yield(event)
+                            }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Creates consumer group `group` on the stream (and the stream if need be), reading from
+    /// `startingAt` (`"$"`: only events from now on; `"0"`: everything stored). An existing group is kept.
+    public func createGroup(_ group: String, startingAt: String = "$") async throws {
+        try await self.withConnection { connection in
+            do {
+                _ = try await connection.send(RESPCommand("XGROUP", "CREATE", self.key, group, startingAt, "MKSTREAM"))
+            } catch let error as RedisError where error.code == .serverError && error.message.hasPrefix("BUSYGROUP") {
+                return
+            }
+        }
+    }
+
+    /// An event handed to a group consumer; acknowledge it once handled, or it is delivered again
+    /// to this consumer after a restart.
+    public struct Delivery: Sendable {
+        /// The event.
+        public let event: SessionEvent
+        let stream: SessionEventStream
+        let group: String
+
+        /// Marks the event handled (`XACK`).
+        public func acknowledge() async throws {
+            guard let id = self.event.id else { return }
+            try await self.stream.withConnection { connection in
+                _ = try await connection.send(RESPCommand("XACK", self.stream.key, self.group, id))
+            }
+        }
+    }
+
+    /// Reads as `consumer` of `group`: first the events delivered to it before and not yet
+    /// acknowledged, then new ones, in stream order, until cancelled.
+    public func consume(group: String, consumer: String) -> AsyncThrowingStream<Delivery, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await self.withConnection { connection in
+                        var pendingFrom: String? = "0"
+                        while !Task.isCancelled {
+                            var arguments = ["GROUP", group, consumer, "COUNT", "100"]
+                            if pendingFrom == nil { arguments += ["BLOCK", String(self.blockTime.milliseconds)] }
+                            arguments += ["STREAMS", self.key, pendingFrom ?? ">"]
+                            let events = try Self.streamEvents(in: try await connection.send(RESPCommand("XREADGROUP", arguments: arguments)))
+                            if pendingFrom != nil {
+                                if events.isEmpty { pendingFrom = nil; continue }
+                                pendingFrom = events.last?.id
+                            }
+                            for event in events {
+                                continuation.yield(Delivery(event: event, stream: self, group: group))
+                            }
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func withConnection<Value: Sendable>(_ body: (RedisConnection) async throws -> Value) async throws -> Value {
+        let connection = try await RedisConnection.connect(
+            to: self.endpoint,
+            on: MultiThreadedEventLoopGroup.singleton.any(),
+            connectTimeout: .seconds(2),
+            commandTimeout: .milliseconds(self.blockTime.milliseconds + 2000)
+        )
+        do {
+            let value = try await body(connection)
+            await connection.close()
+            return value
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// Events of an `XRANGE` reply: `[[id, [field, value, …]], …]`.
+    static func events(in reply: RESPValue) throws -> [SessionEvent] {
+        try (reply.array ?? []).compactMap { entry in
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let fields = parts[1].array else { return nil }
+            var index = 0
+            while index + 1 < fields.count {
+                if fields[index].string == "event", case .bulkString(let payload) = fields[index + 1] {
+                    return try SessionEvent.decode(payload.readableBytesView, id: id)
+                }
+                index += 2
+            }
+            return nil
+        }
+    }
+
+    /// Events of an `XREAD`/`XREADGROUP` reply: `[[key, entries]]`, or nil when none came.
+    static func streamEvents(in reply: RESPValue) throws -> [SessionEvent] {
+        guard let streams = reply.array else { return [] }
+        var events: [SessionEvent] = []
+        for stream in streams {
+            guard let parts = stream.array, parts.count == 2 else { continue }
+            events += try self.events(in: parts[1])
+        }
+        return events
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds.
+    var milliseconds: Int64 {
+        self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000
+    }
+}

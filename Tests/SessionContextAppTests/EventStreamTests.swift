@@ -1,0 +1,168 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import RedisClient
+import SessionContextApp
+import SessionContextEvents
+import SessionStore
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Durable events: the stream, consumer groups, expiry")
+struct EventStreamTests {
+    @Test("Every event is also in the tenant's stream, the same payload in the same order as pub/sub")
+    func streamMirrorsPubSub() async throws {
+        let fixture = try Fixture()
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        let collector = try await EventCollector.subscribe(endpoint: fixture.endpoint, tenant: fixture.tenant)
+        try await fixture.withApp { client async throws in
+            let base = "/session-context/\(fixture.tenant)/context/\(sid)"
+            _ = try await client.send(.put, base + "?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+            _ = try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"a","value":"1"}"#)
+            _ = try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"a","value":"1"}"#)
+            _ = try await client.send(.delete, base, token: token)
+        }
+        let published = try await collector.collect(until: { $0[member: "type"]?.stringValue == "deleted" })
+        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant)
+        let stored = try await stream.read(after: "0")
+        #expect(stored.map(\.type) == [.created, .attributeSet, .deleted])
+        #expect(stored.map { try! JSONParser().parse(Array($0.json.utf8)) } == published)
+        #expect(Set(stored.compactMap(\.id)).count == 3)
+    }
+
+    @Test("A consumer-group reader stopped for 100 changes reads all 100 after its restart, in order, once")
+    func consumerGroupCatchUp() async throws {
+        let fixture = try Fixture()
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        var streamReader = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant)
+        streamReader.blockTime = .milliseconds(200)
+        let stream = streamReader
+        try await stream.createGroup("cart-service")
+        try await fixture.withApp { client async throws in
+            let base = "/session-context/\(fixture.tenant)/context/\(sid)"
+            _ = try await client.send(.put, base + "?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+            // The consumer reads and acknowledges the first event, then stops.
+            for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
+                #expect(delivery.event.type == .created)
+                try await delivery.acknowledge()
+                break
+            }
+            for index in 0..<100 {
+                let response = try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"k\#(index)","value":"v"}"#)
+                #expect(response.status == .noContent)
+            }
+        }
+        // Restarted: exactly the 100 it missed, in order, then nothing more.
+        var versions: [Int64] = []
+        for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
+            versions.append(delivery.event.version)
+            try await delivery.acknowledge()
+            if versions.count == 100 { break }
+        }
+        #expect(versions == Array(2...101))
+        let pending = try await RedisProbe(endpoint: fixture.endpoint).send(RESPCommand("XPENDING", stream.key, "cart-service"))
+        #expect(pending.array?.first?.int == 0)
+        // A restart after everything was acknowledged delivers nothing again.
+        let again = try await withThrowingTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var count = 0
+                for try await _ in stream.consume(group: "cart-service", consumer: "cart-1") { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(600))
+            group.cancelAll()
+            return try await group.next() ?? 0
+        }
+        #expect(again == 0)
+    }
+
+    @Test("One expiry gives exactly one expired event with three workers listening; the delay is small")
+    func oneExpiredEventAcrossWorkers() async throws {
+        let endpoint = try RedisServer.shared()
+        let redisURL = Fixture.url(of: endpoint)
+        var workers: [WorkerProcess] = []
+        for index in 1...3 {
+            workers.append(
+                try await WorkerProcess.start(
+                    environment: WorkerProcessTests.environment(redis: redisURL).merging([
+                        "SESSION_CONTEXT_ANONYMOUS_TTL": "1", "SESSION_CONTEXT_INSTANCE_ID": "worker-\(index)",
+                    ]) { $1 }
+                )
+            )
+        }
+        let sentinelPort = workers[1].port
+        // Let the workers subscribe to the notifications.
+        try await Task.sleep(for: .milliseconds(500))
+        let tenant = Fixture.uniqueTenant()
+        let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
+        let collector = try await EventCollector.subscribe(endpoint: endpoint, tenant: tenant)
+        let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        try await TestClient.withClient(host: "127.0.0.1", port: workers[0].port) { client async throws in
+            let response = try await client.execute(
+                TestClient.Request("/session-context/\(tenant)/context/short?upsert=true", method: .put, headers: headers, body: ByteBuffer(string: #"{"metadata":{"version":0}}"#))
+            )
+            #expect(response.status == .noContent)
+        }
+        let created = ContinuousClock.now
+        // Wait for the expiry, give the other workers time to (wrongly) publish again, then close with a sentinel.
+        let sentinelTask = Task {
+            try await Task.sleep(for: .milliseconds(3000))
+            try await TestClient.withClient(host: "127.0.0.1", port: sentinelPort) { client async throws in
+                _ = try await client.execute(
+                    TestClient.Request("/session-context/\(tenant)/context/sentinel?upsert=true", method: .put, headers: headers, body: ByteBuffer(string: #"{"metadata":{"version":0}}"#))
+                )
+            }
+        }
+        let expiredAt = Mutex<ContinuousClock.Instant?>(nil)
+        let events = try await collector.collect(until: { event in
+            event[member: "sessionId"]?.stringValue == "sentinel"
+        }, timeout: .seconds(10), onEvent: { event in
+            if event[member: "type"]?.stringValue == "expired" { expiredAt.withLock { if $0 == nil { $0 = .now } } }
+        })
+        try await sentinelTask.value
+        for worker in workers { await worker.kill() }
+        let expired = events.filter { $0[member: "type"]?.stringValue == "expired" }
+        #expect(expired.count == 1)
+        #expect(expired.first?[member: "sessionId"]?.stringValue == "short")
+        let origin = expired.first?[member: "origin"]?.stringValue ?? ""
+        #expect(origin.hasPrefix("worker-"))
+        let delay = try #require(expiredAt.withLock { $0 }) - created - .seconds(1)
+        // Redis notices an expired key on access or in its active expiry cycle (10 times a second by default).
+        #expect(delay < .milliseconds(1500), "expired event came \(delay) after the TTL")
+        print("expiry event delay after TTL: \(delay)")
+    }
+
+    @Test("session-context events prints one line per event")
+    func eventsCommand() async throws {
+        let fixture = try Fixture()
+        let token = try await fixture.managementToken()
+        try await fixture.withApp { client async throws in
+            _ = try await client.send(.put, "/session-context/\(fixture.tenant)/context/one?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+            _ = try await client.send(.post, "/session-context/\(fixture.tenant)/context/one/attributes", token: token, json: #"{"key":"geo","value":"x"}"#)
+        }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("sc-events-\(UUID().uuidString).txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let process = Process()
+        process.executableURL = WorkerProcess.binary
+        process.arguments = ["events", "--tenant", fixture.tenant, "--from", "0", "--redis-url", Fixture.url(of: fixture.endpoint)]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        try process.run()
+        var lines: [Substring] = []
+        for _ in 0..<100 {
+            try await Task.sleep(for: .milliseconds(50))
+            lines = ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n")
+            if lines.count >= 2 { break }
+        }
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: output)
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(" created one v1 ") == true)
+        #expect(lines.last?.contains(" attribute.set one v2 context.geo by ") == true)
+    }
+}
