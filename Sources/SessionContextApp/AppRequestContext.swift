@@ -5,9 +5,14 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller, once the auth middleware has verified the token.
     public var identity: Identity?
+    /// Closes the request's connection at once: how a long-lived response (server-sent events)
+    /// drops a client that stopped reading. The one place the HTTP layer touches its channel.
+    public let closeConnection: @Sendable () -> Void
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        let channel = source.channel
+        self.closeConnection = { channel.close(promise: nil) }
     }
 }

@@ -36,7 +36,7 @@ public func buildApplication(
         services.append(SessionExpiryListener(store: store, endpoint: endpoint, logger: logger))
     }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
-    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics)
+    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, endpoint: endpoint, metrics: metrics)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
@@ -51,6 +51,7 @@ public func buildRouter(
     store: SessionStore,
     verifier: TokenVerifier,
     configuration: ServiceConfiguration,
+    endpoint: RedisEndpoint,
     metrics: PrometheusCollectorRegistry? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
@@ -65,6 +66,14 @@ public func buildRouter(
     router.group("/session-context/:tenant")
         .add(middleware: TokenAuthMiddleware(verifier: verifier, requirement: .management(scopes: configuration.manageScopes)))
         .addRoutes(ManagementController(store: store, verifier: verifier, bodyLimit: configuration.bodyLimit).endpoints)
+        .addRoutes(
+            EventsController(
+                endpoint: endpoint,
+                heartbeat: .seconds(configuration.sseHeartbeatSeconds),
+                writeTimeout: .milliseconds(configuration.sseWriteTimeoutMilliseconds),
+                maximumClients: configuration.sseMaximumClients
+            ).endpoints
+        )
     router.group("/session-context/:tenant")
         .add(middleware: TokenAuthMiddleware(verifier: verifier, requirement: .storefront))
         .addRoutes(StorefrontController(store: store, bodyLimit: configuration.bodyLimit).endpoints)

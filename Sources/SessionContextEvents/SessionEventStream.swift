@@ -47,11 +47,15 @@ public struct SessionEventStream: Sendable {
         }
     }
 
+    /// Why a tail ended: its reader fell more than its buffer behind.
+    public struct ReaderTooSlow: Error, Sendable {}
+
     /// Follows the stream from after `id` (`"$"` for only new events), one event at a time, until
     /// the task is cancelled or Redis fails. `nil` elements mark a block time without events
-    /// (for heartbeats).
-    public func tail(after id: String) -> AsyncThrowingStream<SessionEvent?, any Error> {
-        AsyncThrowingStream { continuation in
+    /// (for heartbeats). At most `buffer` events wait for the reader; a reader further behind
+    /// gets ``ReaderTooSlow`` (it can resume from the last id it saw), never unbounded memory.
+    public func tail(after id: String, buffer: Int = 1000) -> AsyncThrowingStream<SessionEvent?, any Error> {
+        AsyncThrowingStream(bufferingPolicy: .bufferingOldest(buffer)) { continuation in
             let task = Task {
                 do {
                     try await self.withConnection { connection in
@@ -65,10 +69,10 @@ public struct SessionEventStream: Sendable {
                                 RESPCommand("XREAD", "COUNT", "100", "BLOCK", String(self.blockTime.milliseconds), "STREAMS", self.key, last)
                             )
                             let events = try Self.streamEvents(in: reply)
-                            if events.isEmpty { continuation.yield(nil) }
+                            if events.isEmpty, case .dropped = continuation.yield(nil) { throw ReaderTooSlow() }
                             for event in events {
                                 last = event.id ?? last
-                                continuation.yield(event)
+                                if case .dropped = continuation.yield(event) { throw ReaderTooSlow() }
                             }
                         }
                     }

@@ -56,6 +56,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Approximate length each tenant's event stream is trimmed to, 0 = no stream (env SESSION_CONTEXT_STREAM_MAX_LENGTH; default 100000).")
     var streamMaxLength: Int?
 
+    @Option(help: "Seconds between heartbeats on an idle event stream (env SESSION_CONTEXT_SSE_HEARTBEAT; default 15).")
+    var sseHeartbeat: Int?
+
+    @Option(help: "Milliseconds one event-stream write may stall before the client is dropped (env SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS; default 10000).")
+    var sseWriteTimeout: Int?
+
+    @Option(help: "Event-stream subscribers per worker at most (env SESSION_CONTEXT_SSE_MAX_CLIENTS; default 256).")
+    var sseMaxClients: Int?
+
     @Option(help: "on or off: listen for expiries and publish expired events (env SESSION_CONTEXT_EXPIRY_EVENTS; default on).")
     var expiryEvents: String?
 
@@ -143,6 +152,10 @@ struct ServeCommand: AsyncParsableCommand {
             try self.redisConnectTimeout ?? Self.int("SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS") ?? configuration.redisConnectTimeoutMilliseconds
         configuration.streamMaxLength =
             try self.streamMaxLength ?? Self.int("SESSION_CONTEXT_STREAM_MAX_LENGTH") ?? configuration.streamMaxLength
+        configuration.sseHeartbeatSeconds = try self.sseHeartbeat ?? Self.int("SESSION_CONTEXT_SSE_HEARTBEAT") ?? configuration.sseHeartbeatSeconds
+        configuration.sseWriteTimeoutMilliseconds =
+            try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
+        configuration.sseMaximumClients = try self.sseMaxClients ?? Self.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
         switch self.expiryEvents ?? Environment.value("SESSION_CONTEXT_EXPIRY_EVENTS") ?? "on" {
         case "on", "true", "1": configuration.expiryEvents = true
         case "off", "false", "0": configuration.expiryEvents = false

@@ -29,6 +29,12 @@ public struct ServiceConfiguration: Sendable {
     public var redisConnectTimeoutMilliseconds: Int = 2000
     /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
     public var streamMaxLength: Int = 100_000
+    /// Seconds between heartbeat comments on an idle event stream (SSE).
+    public var sseHeartbeatSeconds: Int = 15
+    /// Milliseconds one SSE write may stall before the client is dropped as too slow.
+    public var sseWriteTimeoutMilliseconds: Int = 10_000
+    /// Event-stream subscribers one worker serves at most.
+    public var sseMaximumClients: Int = 256
     /// Whether this worker listens for expiries and publishes `expired` events.
     public var expiryEvents: Bool = true
     /// This worker's id: the `origin` of its events.
@@ -53,6 +59,9 @@ public struct ServiceConfiguration: Sendable {
         if let secret = self.jwtSecret, !secret.isEmpty, secret.utf8.count < Self.minimumSecretBytes {
             return "jwt-secret must be at least \(Self.minimumSecretBytes) bytes (HS256 needs a 256-bit key)"
         }
+        if self.sseHeartbeatSeconds < 1 { return "sse-heartbeat must be at least 1 second" }
+        if self.sseWriteTimeoutMilliseconds < 100 { return "sse-write-timeout must be at least 100 milliseconds" }
+        if self.sseMaximumClients < 1 { return "sse-max-clients must be at least 1" }
         if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
         return nil

@@ -35,6 +35,7 @@ struct Fixture: Sendable {
         configuration.jwtSecret = Self.secret
         configuration.port = 0
         configuration.redisTimeoutMilliseconds = 1000
+        configuration.sseHeartbeatSeconds = 1
         configure(&configuration)
         self.configuration = configuration
     }

@@ -1,0 +1,119 @@
+import HTTPTypes
+import Hummingbird
+import RedisClient
+import SessionContextEvents
+import SessionStore
+import ServiceLifecycle
+import Synchronization
+
+/// `GET /session-context/{tenant}/events` (management scope): the tenant's change events as
+/// server-sent events, read from the tenant's durable stream. Each event's `id:` is its stream
+/// id; a client that reconnects with `Last-Event-ID` gets everything after it that the stream
+/// still holds. A comment line every heartbeat interval keeps idle connections open; a client
+/// whose write stalls longer than the write timeout is disconnected.
+struct EventsController {
+    typealias Context = AppRequestContext
+
+    let endpoint: RedisEndpoint
+    let heartbeat: Duration
+    let writeTimeout: Duration
+    let maximumClients: Int
+    let clients = SSEClientCount()
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.get("events", use: self.events)
+        return routes
+    }
+
+    @Sendable func events(_ request: Request, context: Context) async throws -> Response {
+        let tenant = try context.verifiedIdentity.tenant
+        let start = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["from"].map(String.init) ?? "$"
+        guard start == "$" || Self.isStreamId(start) else {
+            throw APIError.badRequest("Last-Event-ID must be a stream id such as 1763800000000-0 (or 0 for everything stored)")
+        }
+        guard self.clients.enter(limit: self.maximumClients) else {
+            throw APIError.unavailable("too many event subscribers on this worker")
+        }
+        let stream = SessionEventStream(endpoint: self.endpoint, tenant: tenant, blockTime: self.heartbeat)
+        let closeConnection = context.closeConnection
+        let writeTimeout = self.writeTimeout
+        let clients = self.clients
+        let body = ResponseBody { writer in
+            defer { clients.leave() }
+            let progress = SSEWriteProgress()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The watchdog: a write that has not completed within the timeout means the
+                // client stopped reading; closing the connection fails the write and ends this.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(200))
+                        if progress.stalled(longerThan: writeTimeout) {
+                            closeConnection()
+                            return
+                        }
+                    }
+                }
+                try await Self.write(ByteBuffer(string: ": connected\n\n"), to: &writer, progress: progress)
+                // On graceful shutdown the stream ends (the iteration stops when cancelled), so a
+                // subscriber never holds a stopping worker; it reconnects with Last-Event-ID elsewhere.
+                let events = stream.tail(after: start).cancelOnGracefulShutdown()
+                for try await event in events {
+                    var chunk = ByteBuffer()
+                    if let event {
+                        chunk.writeString("id: \(event.id ?? "")\nevent: \(event.type.rawValue)\ndata: \(event.json)\n\n")
+                    } else {
+                        chunk.writeString(": heartbeat\n\n")
+                    }
+                    try await Self.write(chunk, to: &writer, progress: progress)
+                }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
+            body: body
+        )
+    }
+
+    private static func write(_ chunk: ByteBuffer, to writer: inout any ResponseBodyWriter, progress: SSEWriteProgress) async throws {
+        progress.begin()
+        try await writer.write(chunk)
+        progress.end()
+    }
+
+    /// `<milliseconds>-<sequence>`, or `0`.
+    static func isStreamId(_ text: String) -> Bool {
+        if text == "0" { return true }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+    }
+}
+
+/// When the write under way began, if one is.
+final class SSEWriteProgress: Sendable {
+    private let started = Mutex<ContinuousClock.Instant?>(nil)
+
+    func begin() { self.started.withLock { $0 = .now } }
+    func end() { self.started.withLock { $0 = nil } }
+    func stalled(longerThan limit: Duration) -> Bool {
+        self.started.withLock { start in start.map { ContinuousClock.now - $0 > limit } ?? false }
+    }
+}
+
+/// How many event subscribers this worker serves.
+final class SSEClientCount: Sendable {
+    private let count = Mutex(0)
+
+    func enter(limit: Int) -> Bool {
+        self.count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { self.count.withLock { $0 -= 1 } }
+}

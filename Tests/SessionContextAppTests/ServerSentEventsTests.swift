@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import RedisClient
+import SessionContextApp
+import SessionStore
+import TestSupport
+import Testing
+
+@Suite("Server-sent events")
+struct ServerSentEventsTests {
+    @Test("A change made through worker A reaches a subscriber of worker B's event stream")
+    func crossWorker() async throws {
+        let workerA = try Fixture { $0.instanceId = "worker-a" }
+        var configuredB = workerA
+        configuredB.configuration.instanceId = "worker-b"
+        let workerB = configuredB
+        let token = try await workerA.managementToken()
+        try await workerB.withLiveApp { clientB async throws in
+            let port = try #require(clientB.port)
+            let subscriber = try await SSEClient.connect(port: port, path: "/session-context/\(workerA.tenant)/events", token: token)
+            try await Task.sleep(for: .milliseconds(200))
+            try await workerA.withApp { clientA async throws in
+                _ = try await clientA.send(.put, "/session-context/\(workerA.tenant)/context/s1?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+                _ = try await clientA.send(.post, "/session-context/\(workerA.tenant)/context/s1/attributes", token: token, json: #"{"key":"geo","value":"x"}"#)
+            }
+            let events = await subscriber.next(2)
+            #expect(events.map(\.type) == ["created", "attribute.set"])
+            #expect(events.allSatisfy { $0.data.contains("\"origin\":\"worker-a\"") && !$0.id.isEmpty })
+            await subscriber.close()
+            // The events route needs the manage scope.
+            let storefront = try await workerA.storefrontToken(sid: "s1")
+            #expect(try await clientB.send(.get, "/session-context/\(workerA.tenant)/events", token: storefront).status == .forbidden)
+            #expect(try await clientB.send(.get, "/session-context/\(workerA.tenant)/events", token: token, headers: [HTTPField.Name("Last-Event-ID")!: "nonsense"]).status == .badRequest)
+        }
+    }
+
+    @Test("Reconnecting with Last-Event-ID loses nothing and repeats nothing")
+    func resume() async throws {
+        let fixture = try Fixture()
+        let token = try await fixture.managementToken()
+        try await fixture.withLiveApp { client async throws in
+            let port = try #require(client.port)
+            let path = "/session-context/\(fixture.tenant)/events"
+            let first = try await SSEClient.connect(port: port, path: path, token: token, lastEventId: "0")
+            _ = try await client.send(.put, "/session-context/\(fixture.tenant)/context/s1?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+            for index in 1...2 {
+                _ = try await client.send(.post, "/session-context/\(fixture.tenant)/context/s1/attributes", token: token, json: #"{"key":"a\#(index)","value":"v"}"#)
+            }
+            let seen = await first.next(3)
+            #expect(seen.count == 3)
+            await first.close()
+            // Changes while disconnected.
+            for index in 3...7 {
+                _ = try await client.send(.post, "/session-context/\(fixture.tenant)/context/s1/attributes", token: token, json: #"{"key":"a\#(index)","value":"v"}"#)
+            }
+            let second = try await SSEClient.connect(port: port, path: path, token: token, lastEventId: seen.last?.id)
+            let resumed = await second.next(5)
+            await second.close()
+            #expect(resumed.compactMap { try? JSONParser().parse(Array($0.data.utf8))[member: "version"]?.intValue } == [4, 5, 6, 7, 8])
+            #expect(Set(resumed.map(\.id)).isDisjoint(with: seen.map(\.id)))
+        }
+    }
+
+    @Test("A subscriber that never reads is disconnected; the worker does not buffer for it")
+    func stalledClient() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let fixture = try Fixture(endpoint: server.endpoint) { $0.sseWriteTimeoutMilliseconds = 500 }
+        let token = try await fixture.managementToken()
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        try await fixture.withLiveApp { client async throws in
+            let port = try #require(client.port)
+            let stalled = try await SSEClient.connect(port: port, path: "/session-context/\(fixture.tenant)/events", token: token, reading: false)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.tailConnections(probe) >= 1)
+            // Large events: each names 300 attributes of 200 characters in `changed`.
+            for round in 0..<120 {
+                let attributes = (0..<300).map { #""\#(String(repeating: "n", count: 190))\#(round)-\#($0)":"v""# }.joined(separator: ",")
+                let response = try await client.send(
+                    .put, "/session-context/\(fixture.tenant)/context/big?upsert=true", token: token,
+                    json: #"{"context":{\#(attributes)},"metadata":{"version":\#(round)}}"#
+                )
+                #expect(response.status == .noContent)
+            }
+            var dropped = false
+            for _ in 0..<100 {
+                if try await Self.tailConnections(probe) == 0 { dropped = true; break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(dropped, "the stalled subscriber's stream is still being served")
+            await stalled.close()
+        }
+    }
+
+    /// Connections of this Redis blocked in (or last running) XREAD: the event tails.
+    static func tailConnections(_ probe: RedisProbe) async throws -> Int {
+        let list = try await probe.send(RESPCommand("CLIENT", "LIST")).string ?? ""
+        return list.split(separator: "\n").filter { $0.contains(" cmd=xread ") }.count
+    }
+}

@@ -1,0 +1,118 @@
+import NIOCore
+import NIOPosix
+
+/// A raw HTTP/1.1 client for server-sent events: sends one GET and parses the chunked body into
+/// events as they arrive. With `reading: false` it never reads (a stalled subscriber).
+final class SSEClient: Sendable {
+    struct Event: Sendable, Equatable {
+        var id: String
+        var type: String
+        var data: String
+    }
+
+    let channel: any Channel
+    private let events: AsyncStream<Event>
+
+    static func connect(port: Int, path: String, token: String, lastEventId: String? = nil, reading: Bool = true) async throws -> SSEClient {
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: reading)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nAuthorization: Bearer \(token)\r\n"
+        if let lastEventId { request += "Last-Event-ID: \(lastEventId)\r\n" }
+        request += "\r\n"
+        try await channel.writeAndFlush(ByteBuffer(string: request))
+        return SSEClient(channel: channel, events: stream)
+    }
+
+    private init(channel: any Channel, events: AsyncStream<Event>) {
+        self.channel = channel
+        self.events = events
+    }
+
+    /// The next `count` events (heartbeats and comments skipped), or fewer if none come within `timeout`.
+    func next(_ count: Int, timeout: Duration = .seconds(5)) async -> [Event] {
+        await withTaskGroup(of: [Event].self) { group in
+            group.addTask {
+                var received: [Event] = []
+                for await event in self.events {
+                    received.append(event)
+                    if received.count == count { break }
+                }
+                return received
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return []
+            }
+            let first = await group.next() ?? []
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func close() async {
+        try? await self.channel.close()
+    }
+}
+
+/// Parses the HTTP response head, the chunked framing and the SSE fields.
+private final class SSEParser: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    let continuation: AsyncStream<SSEClient.Event>.Continuation
+    private var raw: [UInt8] = []
+    private var headDone = false
+    private var body: [UInt8] = []
+
+    init(continuation: AsyncStream<SSEClient.Event>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        self.raw.append(contentsOf: buffer.readableBytesView)
+        if !self.headDone {
+            guard let end = Self.find([13, 10, 13, 10], in: self.raw) else { return }
+            self.raw.removeFirst(end + 4)
+            self.headDone = true
+        }
+        // Chunks: <hex size>\r\n<bytes>\r\n
+        while let lineEnd = Self.find([13, 10], in: self.raw) {
+            guard let size = Int(String(decoding: self.raw[..<lineEnd], as: UTF8.self), radix: 16) else { break }
+            guard self.raw.count >= lineEnd + 2 + size + 2 else { break }
+            self.body.append(contentsOf: self.raw[(lineEnd + 2)..<(lineEnd + 2 + size)])
+            self.raw.removeFirst(lineEnd + 2 + size + 2)
+        }
+        // Events: blocks separated by a blank line.
+        while let end = Self.find([10, 10], in: self.body) {
+            let block = String(decoding: self.body[..<end], as: UTF8.self)
+            self.body.removeFirst(end + 2)
+            var event = SSEClient.Event(id: "", type: "", data: "")
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { event.type = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { event.data = String(line.dropFirst(6)) }
+            }
+            if !event.id.isEmpty { self.continuation.yield(event) }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.continuation.finish()
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
+            if Array(haystack[index..<(index + needle.count)]) == needle { return index }
+        }
+        return nil
+    }
+}
