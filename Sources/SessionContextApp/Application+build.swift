@@ -22,6 +22,7 @@ public func buildApplication(
         ),
         logger: logger
     )
+    let nearCache = configuration.nearCacheSize > 0 ? NearCache(capacity: configuration.nearCacheSize) : nil
     let store = SessionStore(
         redis: redis,
         configuration: .init(
@@ -29,9 +30,13 @@ public func buildApplication(
             customerTTL: configuration.customerTTL,
             origin: configuration.instanceId,
             streamMaxLength: configuration.streamMaxLength
-        )
+        ),
+        nearCache: nearCache
     )
     var services: [any Service] = [redis]
+    if let nearCache {
+        services.append(NearCacheListener(cache: nearCache, endpoint: endpoint, logger: logger))
+    }
     if configuration.expiryEvents {
         services.append(SessionExpiryListener(store: store, endpoint: endpoint, logger: logger))
     }

@@ -29,15 +29,27 @@ public struct SessionStore: Sendable {
     public let redis: RedisConnectionPool
     /// The store's settings.
     public let configuration: Configuration
+    /// The optional near cache of the management read.
+    public let nearCache: NearCache?
 
-    /// A store on `redis`.
-    public init(redis: RedisConnectionPool, configuration: Configuration) {
+    /// A store on `redis`, with a near cache for the management read if `nearCache` is given.
+    public init(redis: RedisConnectionPool, configuration: Configuration, nearCache: NearCache? = nil) {
         self.redis = redis
         self.configuration = configuration
+        self.nearCache = nearCache
     }
 
-    /// The context at `address`, without touching its TTL (the management read).
+    /// The context at `address`, without touching its TTL (the management read); from the near
+    /// cache when it is on and holds it.
     public func read(_ address: SessionAddress) async throws(RedisError) -> SessionSnapshot? {
+        if let cache = self.nearCache {
+            if let cached = cache.lookup(address) { return cached }
+            let ticket = cache.ticket()
+            let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
+            let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
+            if let snapshot { cache.insert(snapshot, for: address, ticket: ticket) }
+            return snapshot
+        }
         let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
         return SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
     }
@@ -79,7 +91,7 @@ public struct SessionStore: Sendable {
             command.append(Identifiers.attributeField(attribute.name))
             command.append(attribute.json)
         }
-        let outcome = try await self.write(SessionScripts.replace, command)
+        let outcome = try await self.write(SessionScripts.replace, command, address: address)
         if case .applied(let version) = outcome { SessionEventMetrics.published(version == 1 ? .created : .updated) }
         return outcome
     }
@@ -97,7 +109,7 @@ public struct SessionStore: Sendable {
             command.append(Identifiers.attributeField(name))
             command.append(json.map { "=" + $0 } ?? "-")
         }
-        return try await self.write(SessionScripts.merge, command, event: .updated)
+        return try await self.write(SessionScripts.merge, command, address: address, event: .updated)
     }
 
     /// Sets one attribute to `json` (a set, not an insert).
@@ -105,20 +117,20 @@ public struct SessionStore: Sendable {
         var command = self.command(SessionScripts.attributeSet, address, caller, extra: 2)
         command.append(Identifiers.attributeField(name))
         command.append(json)
-        return try await self.write(SessionScripts.attributeSet, command, event: .attributeSet)
+        return try await self.write(SessionScripts.attributeSet, command, address: address, event: .attributeSet)
     }
 
     /// Removes one attribute; an attribute that is not there changes nothing.
     public func deleteAttribute(_ address: SessionAddress, name: String, caller: SessionCaller) async throws(RedisError) -> SessionWriteOutcome {
         var command = self.command(SessionScripts.attributeDelete, address, caller, extra: 1)
         command.append(Identifiers.attributeField(name))
-        return try await self.write(SessionScripts.attributeDelete, command, event: .attributeDeleted)
+        return try await self.write(SessionScripts.attributeDelete, command, address: address, event: .attributeDeleted)
     }
 
     /// Ends the session: deletes its context.
     public func delete(_ address: SessionAddress) async throws(RedisError) -> SessionWriteOutcome {
         let command = self.command(SessionScripts.delete, address, .management, extra: 0)
-        return try await self.write(SessionScripts.delete, command, event: .deleted)
+        return try await self.write(SessionScripts.delete, command, address: address, event: .deleted)
     }
 
     /// Publishes the `expired` event of a context Redis expired, unless another worker already did.
@@ -129,7 +141,7 @@ public struct SessionStore: Sendable {
         )
         self.appendPreludeArguments(to: &command, address, .management)
         command.append(claimMilliseconds)
-        let outcome = try await self.write(SessionScripts.expired, command, event: .expired)
+        let outcome = try await self.write(SessionScripts.expired, command, address: address, event: .expired)
         if case .applied = outcome { return true }
         return false
     }
@@ -154,9 +166,14 @@ public struct SessionStore: Sendable {
     private func write(
         _ script: RedisScript,
         _ command: RESPCommand,
+        address: SessionAddress,
         event: SessionEventType? = nil
     ) async throws(RedisError) -> SessionWriteOutcome {
         let outcome = try await self.decode(try await self.redis.evaluate(script, command))
+        if let cache = self.nearCache, case .applied = outcome {
+            // Read-your-writes on this worker: drop the entry before answering.
+            cache.invalidate(address)
+        }
         if let event, case .applied = outcome { SessionEventMetrics.published(event) }
         return outcome
     }

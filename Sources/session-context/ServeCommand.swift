@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-stream subscribers per worker at most (env SESSION_CONTEXT_SSE_MAX_CLIENTS; default 256).")
     var sseMaxClients: Int?
 
+    @Option(help: "Contexts held in the near cache of the management read, 0 = off (env SESSION_CONTEXT_NEAR_CACHE_SIZE; default 0).")
+    var nearCacheSize: Int?
+
     @Option(help: "on or off: listen for expiries and publish expired events (env SESSION_CONTEXT_EXPIRY_EVENTS; default on).")
     var expiryEvents: String?
 
@@ -121,6 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
             "shutdownTimeout": "\(shutdownTimeout)",
             "streamMaxLength": "\(configuration.streamMaxLength)",
             "expiryEvents": "\(configuration.expiryEvents)",
+            "nearCacheSize": "\(configuration.nearCacheSize)",
             "instanceId": "\(configuration.instanceId)",
         ]
     }
@@ -156,6 +160,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sseWriteTimeoutMilliseconds =
             try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
         configuration.sseMaximumClients = try self.sseMaxClients ?? Self.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
+        configuration.nearCacheSize = try self.nearCacheSize ?? Self.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize
         switch self.expiryEvents ?? Environment.value("SESSION_CONTEXT_EXPIRY_EVENTS") ?? "on" {
         case "on", "true", "1": configuration.expiryEvents = true
         case "off", "false", "0": configuration.expiryEvents = false

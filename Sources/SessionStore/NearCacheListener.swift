@@ -1,0 +1,55 @@
+import Logging
+import NIOCore
+import RedisClient
+import ServiceLifecycle
+
+/// Keeps a ``NearCache`` fresh: pattern-subscribes to every tenant's event channel and drops the
+/// entry of each event's session. While the subscription is down the cache is off (empty and
+/// bypassed); it goes live again, empty, once Redis has confirmed the new subscription.
+public struct NearCacheListener: Service {
+    let cache: NearCache
+    let endpoint: RedisEndpoint
+    let logger: Logger
+
+    /// A listener for `cache` reading events from `endpoint`.
+    public init(cache: NearCache, endpoint: RedisEndpoint, logger: Logger) {
+        self.cache = cache
+        self.endpoint = endpoint
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var backoff = Duration.milliseconds(50)
+            while !Task.isCancelled {
+                do {
+                    let subscription = try await RedisSubscription.subscribe(to: self.endpoint, patterns: ["session-context:*:events"])
+                    self.cache.setLive(true)
+                    backoff = .milliseconds(50)
+                    for try await message in subscription {
+                        guard let address = Self.address(of: message) else { continue }
+                        self.cache.invalidate(address)
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    self.logger.warning("near cache off: event subscription lost, resubscribing", metadata: ["error": "\(error)"])
+                }
+                self.cache.setLive(false)
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(1))
+            }
+            self.cache.setLive(false)
+        }
+    }
+
+    /// The session an event is about: the tenant from the channel, the session id from the payload.
+    static func address(of message: RedisPubSubMessage) -> SessionAddress? {
+        let channel = message.channel
+        guard channel.hasPrefix("session-context:"), channel.hasSuffix(":events") else { return nil }
+        let tenant = channel.dropFirst("session-context:".count).dropLast(":events".count)
+        guard let value = try? JSONParser().parse(message.payload.readableBytesView),
+            case .string(let sessionId)? = value[member: "sessionId"]
+        else { return nil }
+        return SessionAddress(tenant: String(tenant), sessionId: sessionId)
+    }
+}
