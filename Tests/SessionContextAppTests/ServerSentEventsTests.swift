@@ -11,30 +11,38 @@ import Testing
 
 @Suite("Server-sent events")
 struct ServerSentEventsTests {
-    @Test("A change made through worker A reaches a subscriber of worker B's event stream")
+    @Test("A change made through worker process A reaches a subscriber of worker process B's event stream")
     func crossWorker() async throws {
-        let workerA = try Fixture { $0.instanceId = "worker-a" }
-        var configuredB = workerA
-        configuredB.configuration.instanceId = "worker-b"
-        let workerB = configuredB
-        let token = try await workerA.managementToken()
-        try await workerB.withLiveApp { clientB async throws in
-            let port = try #require(clientB.port)
-            let subscriber = try await SSEClient.connect(port: port, path: "/session-context/\(workerA.tenant)/events", token: token)
-            try await Task.sleep(for: .milliseconds(200))
-            try await workerA.withApp { clientA async throws in
-                _ = try await clientA.send(.put, "/session-context/\(workerA.tenant)/context/s1?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
-                _ = try await clientA.send(.post, "/session-context/\(workerA.tenant)/context/s1/attributes", token: token, json: #"{"key":"geo","value":"x"}"#)
-            }
-            let events = await subscriber.next(2)
-            #expect(events.map(\.type) == ["created", "attribute.set"])
-            #expect(events.allSatisfy { $0.data.contains("\"origin\":\"worker-a\"") && !$0.id.isEmpty })
-            await subscriber.close()
-            // The events route needs the manage scope.
-            let storefront = try await workerA.storefrontToken(sid: "s1")
-            #expect(try await clientB.send(.get, "/session-context/\(workerA.tenant)/events", token: storefront).status == .forbidden)
-            #expect(try await clientB.send(.get, "/session-context/\(workerA.tenant)/events", token: token, headers: [HTTPField.Name("Last-Event-ID")!: "nonsense"]).status == .badRequest)
+        let redisURL = Fixture.url(of: try RedisServer.shared())
+        let workerA = try await WorkerProcess.start(
+            environment: WorkerProcessTests.environment(redis: redisURL).merging(["SESSION_CONTEXT_INSTANCE_ID": "worker-a"]) { $1 }
+        )
+        let workerB = try await WorkerProcess.start(
+            environment: WorkerProcessTests.environment(redis: redisURL).merging(["SESSION_CONTEXT_INSTANCE_ID": "worker-b", "SESSION_CONTEXT_SSE_HEARTBEAT": "1"]) { $1 }
+        )
+        let tenant = Fixture.uniqueTenant()
+        let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
+        let storefront = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), sid: "s1"))
+        let subscriber = try await SSEClient.connect(port: workerB.port, path: "/session-context/\(tenant)/events", token: token)
+        try await Task.sleep(for: .milliseconds(200))
+        let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
+        try await TestClient.withClient(host: "127.0.0.1", port: workerA.port) { client async throws in
+            _ = try await client.execute(TestClient.Request("/session-context/\(tenant)/context/s1?upsert=true", method: .put, headers: headers, body: ByteBuffer(string: #"{"metadata":{"version":0}}"#)))
+            _ = try await client.execute(TestClient.Request("/session-context/\(tenant)/context/s1/attributes", method: .post, headers: headers, body: ByteBuffer(string: #"{"key":"geo","value":"x"}"#)))
         }
+        let events = await subscriber.next(2)
+        await subscriber.close()
+        #expect(events.map(\.type) == ["created", "attribute.set"])
+        #expect(events.allSatisfy { $0.data.contains("\"origin\":\"worker-a\"") && !$0.id.isEmpty })
+        try await TestClient.withClient(host: "127.0.0.1", port: workerB.port) { client async throws in
+            // The events route needs the manage scope, and a well-formed Last-Event-ID.
+            let refused = try await client.get("/session-context/\(tenant)/events", headers: [.authorization: "Bearer \(storefront)"])
+            #expect(refused.status == .forbidden)
+            let malformed = try await client.get("/session-context/\(tenant)/events", headers: [.authorization: "Bearer \(token)", HTTPField.Name("Last-Event-ID")!: "nonsense"])
+            #expect(malformed.status == .badRequest)
+        }
+        await workerA.kill()
+        await workerB.kill()
     }
 
     @Test("Reconnecting with Last-Event-ID loses nothing and repeats nothing")
