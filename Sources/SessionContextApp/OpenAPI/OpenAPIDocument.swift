@@ -1111,6 +1111,142 @@ public enum OpenAPIDocument {
      }
     }
    }
+  },
+  "/session-context/{tenant}/events": {
+   "parameters": [
+    {
+     "name": "tenant",
+     "in": "path",
+     "required": true,
+     "description": "The tenant, lower case.",
+     "schema": {
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9]+$",
+      "minLength": 3,
+      "maxLength": 16
+     }
+    }
+   ],
+   "get": {
+    "operationId": "streamEvents",
+    "summary": "The tenant's change events as server-sent events (id: stream id, event: type, data: the event JSON); resumes after Last-Event-ID.",
+    "security": [
+     {
+      "bearer": [
+       "session_context.context_manage"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "Last-Event-ID",
+      "in": "header",
+      "required": false,
+      "description": "Resume after this stream id; 0 for everything stored. Without it, only new events.",
+      "schema": {
+       "type": "string",
+       "pattern": "^([0-9]+-[0-9]+|0)$"
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "An endless event stream.",
+      "content": {
+       "text/event-stream": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "description": "Malformed Last-Event-ID or tenant.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "401": {
+      "description": "No or invalid token.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "403": {
+      "description": "Wrong tenant or scope.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "Too many subscribers on this worker.",
+      "headers": {
+       "Retry-After": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      },
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/openapi.json": {
+   "get": {
+    "operationId": "openapi",
+    "summary": "This document.",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "The OpenAPI document.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/metrics": {
+   "get": {
+    "operationId": "metrics",
+    "summary": "Prometheus metrics.",
+    "security": [],
+    "responses": {
+     "200": {
+      "description": "Metrics in the Prometheus text format.",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    }
+   }
   }
  },
  "components": {

@@ -21,9 +21,10 @@ struct OpenAPIContract: Sendable {
         guard let response = operation[member: "responses"]?[member: String(status)] else {
             return ["\(method.rawValue) \(template): status \(status) is not documented"]
         }
-        guard let schema = response[member: "content"]?[member: "application/json"]?[member: "schema"] else {
+        guard let content = response[member: "content"] else {
             return body.isEmpty ? [] : ["\(method.rawValue) \(template) \(status): a body where the document has none"]
         }
+        guard let schema = content[member: "application/json"]?[member: "schema"] else { return [] }
         guard let value = try? JSONParser(maximumDepth: 64).parse(body) else {
             return ["\(method.rawValue) \(template) \(status): the body is not JSON"]
         }
