@@ -66,6 +66,9 @@ struct ServerSentEventsTests {
             }
             let second = try await SSEClient.connect(port: port, path: path, token: token, lastEventId: seen.last?.id)
             let resumed = await second.next(5)
+            // Idle, the stream carries heartbeat comments (every second in the tests).
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(second.heartbeats.value >= 1)
             await second.close()
             #expect(resumed.compactMap { try? JSONParser().parse(Array($0.data.utf8))[member: "version"]?.intValue } == [4, 5, 6, 7, 8])
             #expect(Set(resumed.map(\.id)).isDisjoint(with: seen.map(\.id)))

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A raw HTTP/1.1 client for server-sent events: sends one GET and parses the chunked body into
 /// events as they arrive. With `reading: false` it never reads (a stalled subscriber).
@@ -12,15 +13,18 @@ final class SSEClient: Sendable {
 
     let channel: any Channel
     private let events: AsyncStream<Event>
+    /// Heartbeat comments received so far.
+    let heartbeats: HeartbeatCount
 
     static func connect(port: Int, path: String, token: String, lastEventId: String? = nil, reading: Bool = true) async throws -> SSEClient {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
+        let heartbeats = HeartbeatCount()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: reading)
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation))
+                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation, heartbeats: heartbeats))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -28,12 +32,13 @@ final class SSEClient: Sendable {
         if let lastEventId { request += "Last-Event-ID: \(lastEventId)\r\n" }
         request += "\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request))
-        return SSEClient(channel: channel, events: stream)
+        return SSEClient(channel: channel, events: stream, heartbeats: heartbeats)
     }
 
-    private init(channel: any Channel, events: AsyncStream<Event>) {
+    private init(channel: any Channel, events: AsyncStream<Event>, heartbeats: HeartbeatCount) {
         self.channel = channel
         self.events = events
+        self.heartbeats = heartbeats
     }
 
     /// The next `count` events (heartbeats and comments skipped), or fewer if none come within `timeout`.
@@ -67,12 +72,14 @@ private final class SSEParser: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     let continuation: AsyncStream<SSEClient.Event>.Continuation
+    let heartbeats: HeartbeatCount
     private var raw: [UInt8] = []
     private var headDone = false
     private var body: [UInt8] = []
 
-    init(continuation: AsyncStream<SSEClient.Event>.Continuation) {
+    init(continuation: AsyncStream<SSEClient.Event>.Continuation, heartbeats: HeartbeatCount) {
         self.continuation = continuation
+        self.heartbeats = heartbeats
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -94,6 +101,7 @@ private final class SSEParser: ChannelInboundHandler {
         while let end = Self.find([10, 10], in: self.body) {
             let block = String(decoding: self.body[..<end], as: UTF8.self)
             self.body.removeFirst(end + 2)
+            if block.hasPrefix(": heartbeat") { self.heartbeats.increment() }
             var event = SSEClient.Event(id: "", type: "", data: "")
             for line in block.split(separator: "\n") {
                 if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)) }
@@ -115,4 +123,11 @@ private final class SSEParser: ChannelInboundHandler {
         }
         return nil
     }
+}
+
+/// A counter the parser bumps for each heartbeat comment.
+final class HeartbeatCount: Sendable {
+    private let count = Mutex(0)
+    func increment() { self.count.withLock { $0 += 1 } }
+    var value: Int { self.count.withLock { $0 } }
 }
