@@ -16,6 +16,44 @@ struct NearCacheTests {
 
     @Test("Worker B serves from its cache, and a write through worker A reaches it within the pub/sub delay")
     func invalidationAcrossWorkers() async throws {
+        try await Self.withTwoWorkers { workerA, workerB, clientA, clientB, sid, token, probe async throws in
+            #expect(try await Self.version(clientB, workerB, sid, token) == 1)
+            // Behind the service's back (no event): B still answers from its cache.
+            _ = try await probe.send(RESPCommand("HSET", workerA.key(sid), "_v", "99"))
+            #expect(try await Self.version(clientB, workerB, sid, token) == 1)
+            // Read-your-writes on A, and B sees the change once the event arrives.
+            _ = try await probe.send(RESPCommand("HSET", workerA.key(sid), "_v", "1"))
+            #expect(try await clientA.send(.post, "/session-context/\(workerA.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"a","value":"b"}"#).status == .noContent)
+            #expect(try await Self.version(clientA, workerA, sid, token) == 2)
+            let start = ContinuousClock.now
+            var seen: Int64? = nil
+            while ContinuousClock.now - start < .seconds(2) {
+                seen = try await Self.version(clientB, workerB, sid, token)
+                if seen == 2 { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(seen == 2)
+            print("near cache: worker B saw the new version \(ContinuousClock.now - start) after the write")
+        }
+    }
+
+    @Test("With the event subscription killed, a worker never serves a cached value")
+    func subscriptionLost() async throws {
+        try await Self.withTwoWorkers { workerA, workerB, clientA, clientB, sid, token, probe async throws in
+            for round in 0..<20 {
+                #expect(try await Self.version(clientB, workerB, sid, token) == Int64(1 + round))
+                // Kill every pub/sub connection, then change the context at once.
+                _ = try await probe.send(RESPCommand("CLIENT", "KILL", "TYPE", "pubsub"))
+                _ = try await probe.send(RESPCommand("HSET", workerA.key(sid), "_v", String(2 + round)))
+                #expect(try await Self.version(clientB, workerB, sid, token) == Int64(2 + round))
+            }
+        }
+    }
+
+    /// Two workers with a near cache on a Redis of their own, a session created through A, both subscribed.
+    static func withTwoWorkers(
+        _ body: @Sendable (Fixture, Fixture, any TestClientProtocol, any TestClientProtocol, String, String, RedisProbe) async throws -> Void
+    ) async throws {
         let server = try RedisServer.start()
         defer { server.stop() }
         let workerA = try Fixture(endpoint: server.endpoint) { $0.nearCacheSize = 100 }
@@ -29,49 +67,7 @@ struct NearCacheTests {
             try await workerB.withApp { clientB async throws in
                 try await StorefrontAPITests.create(clientA, workerA, sid: sid)
                 try await Task.sleep(for: .milliseconds(200))  // both subscribed
-                #expect(try await Self.version(clientB, workerB, sid, token) == 1)
-                // Behind the service's back (no event): B still answers from its cache.
-                _ = try await probe.send(RESPCommand("HSET", workerA.key(sid), "_v", "99"))
-                #expect(try await Self.version(clientB, workerB, sid, token) == 1)
-                // Read-your-writes on A, and B sees the change once the event arrives.
-                _ = try await probe.send(RESPCommand("HSET", workerA.key(sid), "_v", "1"))
-                #expect(try await clientA.send(.post, "/session-context/\(workerA.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"a","value":"b"}"#).status == .noContent)
-                #expect(try await Self.version(clientA, workerA, sid, token) == 2)
-                let start = ContinuousClock.now
-                var seen: Int64? = nil
-                while ContinuousClock.now - start < .seconds(2) {
-                    seen = try await Self.version(clientB, workerB, sid, token)
-                    if seen == 2 { break }
-                    try await Task.sleep(for: .milliseconds(5))
-                }
-                #expect(seen == 2)
-                print("near cache: worker B saw the new version \(ContinuousClock.now - start) after the write")
-            }
-        }
-    }
-
-    @Test("With the event subscription killed, a worker never serves a cached value")
-    func subscriptionLost() async throws {
-        let server = try RedisServer.start()
-        defer { server.stop() }
-        let workerA = try Fixture(endpoint: server.endpoint) { $0.nearCacheSize = 100 }
-        var configuredB = workerA
-        configuredB.configuration.instanceId = "worker-b"
-        let workerB = configuredB
-        let sid = Fixture.uniqueSessionId()
-        let token = try await workerA.managementToken()
-        let probe = RedisProbe(endpoint: server.endpoint)
-        try await workerA.withApp { clientA async throws in
-            try await workerB.withApp { clientB async throws in
-                try await StorefrontAPITests.create(clientA, workerA, sid: sid)
-                try await Task.sleep(for: .milliseconds(200))
-                for round in 0..<20 {
-                    #expect(try await Self.version(clientB, workerB, sid, token) == Int64(1 + round))
-                    // Kill every pub/sub connection, then change the context at once.
-                    _ = try await probe.send(RESPCommand("CLIENT", "KILL", "TYPE", "pubsub"))
-                    _ = try await probe.send(RESPCommand("HSET", workerA.key(sid), "_v", String(2 + round)))
-                    #expect(try await Self.version(clientB, workerB, sid, token) == Int64(2 + round))
-                }
+                try await body(workerA, workerB, clientA, clientB, sid, token, probe)
             }
         }
     }

@@ -62,68 +62,19 @@ public enum OpenAPIDocument {
       }
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    },
@@ -175,98 +126,28 @@ public enum OpenAPIDocument {
       "description": "Replaced (or unchanged)."
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "409": {
-      "description": "Version mismatch; `currentVersion` is the stored version.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error409"
      },
      "413": {
-      "description": "Body over the limit (64 KiB by default).",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error413"
      },
      "415": {
-      "description": "The body is not application/json.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error415"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    },
@@ -285,68 +166,19 @@ public enum OpenAPIDocument {
       "description": "Deleted."
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -400,88 +232,25 @@ public enum OpenAPIDocument {
       "description": "Set (or unchanged)."
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "413": {
-      "description": "Body over the limit (64 KiB by default).",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error413"
      },
      "415": {
-      "description": "The body is not application/json.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error415"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -536,68 +305,19 @@ public enum OpenAPIDocument {
       "description": "Removed (or was absent)."
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -637,68 +357,19 @@ public enum OpenAPIDocument {
       }
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    },
@@ -725,98 +396,28 @@ public enum OpenAPIDocument {
       "description": "Merged (or unchanged)."
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "409": {
-      "description": "Version mismatch; `currentVersion` is the stored version.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error409"
      },
      "413": {
-      "description": "Body over the limit (64 KiB by default).",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error413"
      },
      "415": {
-      "description": "The body is not application/json.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error415"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -866,88 +467,25 @@ public enum OpenAPIDocument {
       }
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "413": {
-      "description": "Body over the limit (64 KiB by default).",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error413"
      },
      "415": {
-      "description": "The body is not application/json.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error415"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -991,68 +529,19 @@ public enum OpenAPIDocument {
       "description": "Removed (or was absent)."
      },
      "400": {
-      "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No token, bad signature, expired, wrong algorithm.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "WWW-Authenticate": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Valid token without the needed scope, of another tenant, or of another customer.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "404": {
-      "description": "No such session context.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error404"
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -1093,21 +582,7 @@ public enum OpenAPIDocument {
       }
      },
      "503": {
-      "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      },
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -1161,51 +636,16 @@ public enum OpenAPIDocument {
       }
      },
      "400": {
-      "description": "Malformed Last-Event-ID or tenant.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error400"
      },
      "401": {
-      "description": "No or invalid token.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error401"
      },
      "403": {
-      "description": "Wrong tenant or scope.",
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error403"
      },
      "503": {
-      "description": "Too many subscribers on this worker.",
-      "headers": {
-       "Retry-After": {
-        "schema": {
-         "type": "string"
-        }
-       }
-      },
-      "content": {
-       "application/json": {
-        "schema": {
-         "$ref": "#/components/schemas/Error"
-        }
-       }
-      }
+      "$ref": "#/components/responses/Error503"
      }
     }
    }
@@ -1492,6 +932,102 @@ public enum OpenAPIDocument {
     "properties": {
      "status": {
       "type": "string"
+     }
+    }
+   }
+  },
+  "responses": {
+   "Error400": {
+    "description": "Malformed JSON, wrong types, a broken rule, or a bad tenant, session id or attribute name; the message names the field.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Error401": {
+    "description": "No token, bad signature, expired, wrong algorithm.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "headers": {
+     "WWW-Authenticate": {
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "Error403": {
+    "description": "Valid token without the needed scope, of another tenant, or of another customer.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Error404": {
+    "description": "No such session context.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Error503": {
+    "description": "Redis unreachable or timing out; retry after `Retry-After` seconds.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "schema": {
+       "type": "string"
+      }
+     }
+    }
+   },
+   "Error409": {
+    "description": "Version mismatch; `currentVersion` is the stored version.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Error413": {
+    "description": "Body over the limit (64 KiB by default).",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "Error415": {
+    "description": "The body is not application/json.",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
      }
     }
    }

@@ -18,7 +18,7 @@ struct OpenAPIContract: Sendable {
         guard let (template, item) = self.pathItem(for: path),
             let operation = item[member: method.rawValue.lowercased()]
         else { return [] }
-        guard let response = operation[member: "responses"]?[member: String(status)] else {
+        guard let response = operation[member: "responses"]?[member: String(status)].map(self.resolve) else {
             return ["\(method.rawValue) \(template): status \(status) is not documented"]
         }
         guard let content = response[member: "content"] else {
