@@ -44,6 +44,21 @@ struct AuthTests {
         }
     }
 
+    @Test("A verified token is remembered only while it is valid: after exp it is refused again")
+    func cachedTokenExpires() async throws {
+        let verifier = try await TokenVerifier(secret: Fixture.secret, jwks: nil)
+        let expiry = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 2).rounded(.up))
+        let token = try await Tokens.sign(TokenClaims(tenant: "acme", expires: .init(value: expiry), scope: "x"))
+        #expect(try await verifier.verify(token).tenant == "acme")
+        #expect(try await verifier.verify(token).tenant == "acme")
+        try await Task.sleep(for: .seconds(expiry.timeIntervalSinceNow + 0.2))
+        await #expect(throws: TokenVerifier.Failure.self) { try await verifier.verify(token) }
+        // A tampered copy of a cached token is not a cache hit.
+        let fresh = try await Tokens.sign(TokenClaims(tenant: "acme", expires: .in(60), scope: "x"))
+        _ = try await verifier.verify(fresh)
+        await #expect(throws: TokenVerifier.Failure.self) { try await verifier.verify(fresh + "x") }
+    }
+
     @Test("A token without exp or tenant is 401")
     func missingClaims() async throws {
         let fixture = try Fixture()

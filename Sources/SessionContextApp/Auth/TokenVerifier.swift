@@ -15,6 +15,7 @@ public struct TokenVerifier: Sendable {
     private let hmac: JWTKeyCollection?
     private let asymmetric: JWTKeyCollection?
     private let asymmetricAlgorithms: [String: String]
+    private let cache = VerifiedTokenCache()
 
     /// A verifier with an HS256 `secret` and/or the public keys of `jwks` (a JWKS JSON document).
     public init(secret: String?, jwks: String?) async throws {
@@ -36,6 +37,13 @@ public struct TokenVerifier: Sendable {
 
     /// The verified claims of `token`; throws a ``Failure`` that says why it is refused.
     public func verify(_ token: String) async throws -> TokenClaims {
+        if let claims = self.cache.claims(for: token) { return claims }
+        let claims = try await self.verifyUncached(token)
+        self.cache.store(claims, for: token)
+        return claims
+    }
+
+    private func verifyUncached(_ token: String) async throws -> TokenClaims {
         let header = try Self.header(of: token)
         guard let alg = header.alg else { throw Failure(message: "the token names no algorithm") }
         do {
