@@ -29,7 +29,7 @@ public struct SessionSnapshot: Sendable {
 
     /// The value of standard field `field`, if set.
     public func value(of field: StandardField) -> String? {
-        self.fields.first { $0.name.readableBytesView.elementsEqual(field.rawValue.utf8) }.map { String(buffer: $0.value) }
+        self.fields.first { $0.name.readableBytesView.elementsEqual(field.storageField.utf8) }.map { String(buffer: $0.value) }
     }
 
     private func meta(_ name: StaticString) -> ByteBuffer? {

@@ -102,7 +102,7 @@ public struct SessionStore: Sendable {
         var command = self.command(SessionScripts.merge, address, caller, extra: count)
         command.append(String(patch.expectedVersion))
         for (field, value) in patch.standard {
-            command.append(field.rawValue)
+            command.append(field.storageField)
             command.append(value.map { "=" + $0 } ?? "-")
         }
         for (name, json) in patch.attributes {

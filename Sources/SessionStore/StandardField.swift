@@ -2,6 +2,18 @@
 public enum StandardField: String, CaseIterable, Sendable {
     case customerId, siteCode, currency, cartId, targetLocation, language
 
+    /// The hash field that stores it: two letters, since every byte of every context counts.
+    public var storageField: String {
+        switch self {
+        case .customerId: return "cu"
+        case .siteCode: return "si"
+        case .currency: return "cy"
+        case .cartId: return "ca"
+        case .targetLocation: return "tl"
+        case .language: return "la"
+        }
+    }
+
     /// The fields a storefront PATCH may change.
     public static let patchable: [StandardField] = [.siteCode, .currency, .targetLocation, .language]
 

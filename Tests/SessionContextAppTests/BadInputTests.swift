@@ -59,7 +59,7 @@ struct BadInputTests {
         }
         let stored = try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
         #expect(stored["_v"] == "1")
-        #expect(stored["siteCode"] == "main")
+        #expect(stored["si"] == "main")
     }
 
     @Test("Invalid UTF-8 is 400")
@@ -140,6 +140,6 @@ struct BadInputTests {
         }
         let stored = try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
         #expect(stored["_v"] == "3")
-        #expect(stored["siteCode"] == "main")
+        #expect(stored["si"] == "main")
     }
 }

@@ -32,7 +32,7 @@ struct ConcurrencyTests {
         #expect(statuses.filter { $0.1 == .conflict }.count == 19)
         let stored = try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
         #expect(stored["_v"] == "2")
-        #expect(stored["siteCode"] == "writer\(winners.first?.0 ?? -1)")
+        #expect(stored["si"] == "writer\(winners.first?.0 ?? -1)")
     }
 
     @Test("32 clients × 50 distinct attributes on one session: all 1600 present, version 1601")

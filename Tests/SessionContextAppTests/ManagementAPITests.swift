@@ -41,7 +41,7 @@ struct ManagementAPITests {
         }
         let stored = try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
         #expect(stored["_v"] == "1")
-        #expect(stored["customerId"] == "C87362407845")
+        #expect(stored["cu"] == "C87362407845")
         #expect(stored["@geo"] == #"{"lat":"52.5"}"#)
     }
 
@@ -112,7 +112,7 @@ struct ManagementAPITests {
             #expect(try response.json[member: "currentVersion"]?.intValue == 1)
             #expect(try response.json[member: "code"]?.intValue == 409)
         }
-        #expect(try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))["siteCode"] == "main")
+        #expect(try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))["si"] == "main")
     }
 
     @Test("saas-token: a customer's context needs that customer's token")
@@ -135,8 +135,8 @@ struct ManagementAPITests {
             #expect(try await client.send(.put, base, token: token, json: #"{"customerId":"C1","siteCode":"x","metadata":{"version":1}}"#, headers: [saas: customerToken]).status == .noContent)
         }
         let stored = try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
-        #expect(stored["customerId"] == "C1")
-        #expect(stored["siteCode"] == "x")
+        #expect(stored["cu"] == "C1")
+        #expect(stored["si"] == "x")
     }
 
     @Test("POST attribute sets (and overwrites) a value; DELETE removes it; absent is a no-op")

@@ -4,7 +4,7 @@ extension SessionScripts {
 -- DELETE .../attributes/{name}: remove one attribute; no version check; absent is not an error.
 -- ARGV[8]  attribute field ("@" .. name)
 local field = ARGV[8]
-local current = redis.call('HMGET', key, '_v', 'customerId')
+local current = redis.call('HMGET', key, '_v', CUSTOMER)
 if not current[1] then return { NOT_FOUND } end
 if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end
 if redis.call('HDEL', key, field) == 0 then

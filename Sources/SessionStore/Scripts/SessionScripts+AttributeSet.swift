@@ -4,7 +4,7 @@ extension SessionScripts {
 -- POST .../attributes: set one attribute, whether or not it existed; no version check.
 -- ARGV[8]  attribute field ("@" .. name)   ARGV[9]  its JSON value
 local field, value = ARGV[8], ARGV[9]
-local current = redis.call('HMGET', key, '_v', 'customerId', field)
+local current = redis.call('HMGET', key, '_v', CUSTOMER, field)
 if not current[1] then return { NOT_FOUND } end
 if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end
 if current[3] == value then

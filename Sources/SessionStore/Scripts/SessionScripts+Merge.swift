@@ -5,17 +5,17 @@ extension SessionScripts {
 -- (JSON Merge Patch at the attribute level), with optimistic locking on the version.
 -- ARGV[8]  expected version
 -- ARGV[9..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
---           Fields are standard field names or "@" .. attribute name.
+--           Fields are standard hash fields (si, cy, tl, la) or "@" .. attribute name.
 local expected = tonumber(ARGV[8])
 local fields = load()
 if not fields then return { NOT_FOUND } end
-if not caller_allowed(fields['customerId']) then return { FORBIDDEN } end
+if not caller_allowed(fields[CUSTOMER]) then return { FORBIDDEN } end
 if tonumber(fields['_v']) ~= expected then return { CONFLICT, tonumber(fields['_v']) } end
 
 local changed, set, removed = {}, {}, {}
 for i = 9, #ARGV, 2 do
   local field, op = ARGV[i], ARGV[i + 1]
-  local label = string.byte(field, 1) == 64 and ('context.' .. string.sub(field, 2)) or field
+  local label = string.byte(field, 1) == 64 and ('context.' .. string.sub(field, 2)) or LABEL[field]
   if op == '-' then
     if fields[field] then changed[#changed + 1] = label; removed[#removed + 1] = field end
   else
@@ -27,7 +27,7 @@ for i = 9, #ARGV, 2 do
   end
 end
 if #changed == 0 then
-  refresh_ttl(fields['customerId'] ~= nil)
+  refresh_ttl(fields[CUSTOMER] ~= nil)
   return { UNCHANGED, tonumber(fields['_v']) }
 end
 if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end

@@ -14,7 +14,8 @@ extension SessionScripts {
 -- Script-specific arguments start at ARGV[8].
 --
 -- Hash fields: _v version, _c createdAt (epoch ms), _m modifiedAt (epoch ms), the standard
--- fields under their API names (plain strings), attributes as "@" .. name (JSON text).
+-- fields under two-letter names (plain strings: cu customerId, si siteCode, cy currency,
+-- ca cartId, tl targetLocation, la language), attributes as "@" .. name (JSON text).
 --
 -- Replies: {status, ...}; status 0 applied, 1 unchanged, 2 no such session, 3 version conflict
 -- (current version follows), 4 forbidden (customer mismatch).
@@ -24,7 +25,10 @@ local anonymous_ttl, customer_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local caller = ARGV[6]
 local stream_max = tonumber(ARGV[7])
 local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN = 0, 1, 2, 3, 4
-local STANDARD = { 'customerId', 'siteCode', 'currency', 'cartId', 'targetLocation', 'language' }
+-- The standard fields: hash field -> API name (the name events report in `changed`).
+local STANDARD = { 'cu', 'si', 'cy', 'ca', 'tl', 'la' }
+local LABEL = { cu = 'customerId', si = 'siteCode', cy = 'currency', ca = 'cartId', tl = 'targetLocation', la = 'language' }
+local CUSTOMER = 'cu'
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -94,7 +98,7 @@ local function commit(fields, kind, changed)
   local version = tonumber(fields['_v']) + 1
   local at = now_ms()
   redis.call('HSET', key, '_v', version, '_m', at)
-  refresh_ttl(redis.call('HEXISTS', key, 'customerId') == 1)
+  refresh_ttl(redis.call('HEXISTS', key, CUSTOMER) == 1)
   publish(kind, version, changed, at)
   return { APPLIED, version }
 end

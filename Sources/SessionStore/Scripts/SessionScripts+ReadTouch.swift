@@ -5,8 +5,8 @@ extension SessionScripts {
 -- Reply: {0, flat HGETALL} | {2} | {4}
 local fields, flat = load()
 if not fields then return { NOT_FOUND } end
-if not caller_allowed(fields['customerId']) then return { FORBIDDEN } end
-refresh_ttl(fields['customerId'] ~= nil)
+if not caller_allowed(fields[CUSTOMER]) then return { FORBIDDEN } end
+refresh_ttl(fields[CUSTOMER] ~= nil)
 return { APPLIED, flat }
 """#
 }

@@ -10,7 +10,7 @@ local expected, upsert, saas_customer = tonumber(ARGV[8]), ARGV[9] == '1', ARGV[
 local fields, flat = load()
 if not fields and not upsert then return { NOT_FOUND } end
 
-local stored_customer = fields and fields['customerId'] or nil
+local stored_customer = fields and fields[CUSTOMER] or nil
 local body_customer = ARGV[11] ~= '' and ARGV[11] or nil
 if stored_customer or body_customer then
   if saas_customer == '' or (stored_customer and stored_customer ~= saas_customer)
@@ -33,7 +33,7 @@ local changed, set, removed = {}, {}, {}
 local current = fields or {}
 for _, name in ipairs(STANDARD) do
   if wanted[name] ~= current[name] then
-    changed[#changed + 1] = name
+    changed[#changed + 1] = LABEL[name]
     if wanted[name] then set[#set + 1] = name; set[#set + 1] = wanted[name] else removed[#removed + 1] = name end
   end
 end
@@ -60,7 +60,7 @@ if not fields then
   set[#set + 1] = '_c'; set[#set + 1] = at
   set[#set + 1] = '_m'; set[#set + 1] = at
   redis.call('HSET', key, unpack(set))
-  refresh_ttl(wanted['customerId'] ~= nil)
+  refresh_ttl(wanted[CUSTOMER] ~= nil)
   publish('created', 1, changed, at)
   return { APPLIED, 1 }
 end
