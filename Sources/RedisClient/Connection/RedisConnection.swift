@@ -86,8 +86,8 @@ public final class RedisConnection: Sendable {
 
     /// Sends one command and waits for its reply; an error reply throws ``RedisError/Code/serverError``.
     public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
-        let future = self.write(command, timeout: self.commandTimeout)
-        self.channel.flush()
+        // One write-and-flush: one hop onto the channel's event loop per command.
+        let future = self.write(command, timeout: self.commandTimeout, flush: true)
         do {
             return try await future.get()
         } catch let error as RedisError {
@@ -115,10 +115,11 @@ public final class RedisConnection: Sendable {
         return results
     }
 
-    private func write(_ command: RESPCommand, timeout: TimeAmount) -> EventLoopFuture<RESPValue> {
+    private func write(_ command: RESPCommand, timeout: TimeAmount, flush: Bool = false) -> EventLoopFuture<RESPValue> {
         let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
         let request = RedisRequest(command: command, promise: promise, deadline: self.channel.eventLoop.now + timeout)
-        self.channel.write(request).whenFailure { error in
+        let written = flush ? self.channel.writeAndFlush(request) : self.channel.write(request)
+        written.whenFailure { error in
             // A write that never reached the handler (the channel already closed) must not leave the promise hanging.
             promise.fail((error as? RedisError) ?? RedisError(.connectionClosed, "the connection to Redis is closed"))
         }
