@@ -44,12 +44,17 @@ public struct SessionSnapshot: Sendable {
         buffer.reserveCapacity(256 + self.fields.reduce(0) { $0 + $1.name.readableBytes + $1.value.readableBytes })
         buffer.writeStaticString("{\"sessionId\":")
         JSONWriter.writeString(self.sessionId, into: &buffer)
-        for field in StandardField.allCases {
-            guard let value = self.value(of: field) else { continue }
+        // One pass over the fields picks the standard ones out, to be written in the contract's order.
+        var standard: [ByteBuffer?] = Array(repeating: nil, count: StandardField.allCases.count)
+        for (name, value) in self.fields where name.readableBytes == 2 {
+            if let index = StandardField.index(ofStorageField: name) { standard[index] = value }
+        }
+        for (index, field) in StandardField.allCases.enumerated() {
+            guard let value = standard[index] else { continue }
             buffer.writeStaticString(",\"")
             buffer.writeString(field.rawValue)
             buffer.writeStaticString("\":")
-            JSONWriter.writeString(value, into: &buffer)
+            JSONWriter.writeString(String(buffer: value), into: &buffer)
         }
         buffer.writeStaticString(",\"context\":{")
         var first = true

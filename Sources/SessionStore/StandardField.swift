@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The standard fields of a session context, in the order the JSON form lists them.
 public enum StandardField: String, CaseIterable, Sendable {
     case customerId, siteCode, currency, cartId, targetLocation, language
@@ -11,6 +13,22 @@ public enum StandardField: String, CaseIterable, Sendable {
         case .cartId: return "ca"
         case .targetLocation: return "tl"
         case .language: return "la"
+        }
+    }
+
+    /// The position in `allCases` of the field stored under the two bytes of `name`, if it is one.
+    static func index(ofStorageField name: ByteBuffer) -> Int? {
+        guard let first = name.getInteger(at: name.readerIndex, as: UInt8.self),
+            let second = name.getInteger(at: name.readerIndex + 1, as: UInt8.self)
+        else { return nil }
+        switch (first, second) {
+        case (UInt8(ascii: "c"), UInt8(ascii: "u")): return 0
+        case (UInt8(ascii: "s"), UInt8(ascii: "i")): return 1
+        case (UInt8(ascii: "c"), UInt8(ascii: "y")): return 2
+        case (UInt8(ascii: "c"), UInt8(ascii: "a")): return 3
+        case (UInt8(ascii: "t"), UInt8(ascii: "l")): return 4
+        case (UInt8(ascii: "l"), UInt8(ascii: "a")): return 5
+        default: return nil
         }
     }
 

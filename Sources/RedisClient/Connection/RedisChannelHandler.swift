@@ -11,7 +11,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private var stateMachine = RedisRequestStateMachine()
     private var timer: Scheduled<Void>?
-    private var armedDeadline: NIODeadline?
+    private var flushPending = false
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = self.unwrapOutboundIn(data)
@@ -22,6 +22,19 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         case .fail(let error):
             request.promise.fail(error)
             promise?.fail(error)
+        }
+    }
+
+    /// Coalesces flushes: commands written from many tasks within one event-loop tick go out in
+    /// one `write` syscall (and Redis answers them in one), instead of one syscall per command.
+    func flush(context: ChannelHandlerContext) {
+        guard !self.flushPending else { return }
+        self.flushPending = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (handler, context) = loopBound.value
+            handler.flushPending = false
+            context.flush()
         }
     }
 

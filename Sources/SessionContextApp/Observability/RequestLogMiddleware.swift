@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Logs one line per request — method, path, status, duration — under a request id taken from
 /// `X-Request-Id` (when it is a sane token) or made, and echoes that id in the response.
@@ -10,11 +11,16 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestId = Self.requestId(from: request)
+        // Setting logger metadata is not free (the handler re-renders it): only when lines are written.
+        let logging = context.logger.logLevel <= .info
         var context = context
-        context.logger[metadataKey: "request_id"] = .string(requestId)
+        if logging || context.logger.logLevel <= .warning {
+            context.logger[metadataKey: "request_id"] = .string(requestId)
+        }
         let start = ContinuousClock.now
         var response = try await next(request, context)
         response.headers[Self.requestIdHeader] = requestId
+        guard logging else { return response }
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.info(
@@ -40,6 +46,16 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         {
             return given
         }
-        return String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        return RequestIds.next()
+    }
+}
+
+/// Made request ids: a random per-process prefix and a counter (no random-number syscall per request).
+enum RequestIds {
+    private static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 36) + "-"
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        self.prefix + String(self.counter.add(1, ordering: .relaxed).newValue, radix: 36)
     }
 }
