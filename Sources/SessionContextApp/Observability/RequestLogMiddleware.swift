@@ -11,10 +11,11 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestId = Self.requestId(from: request)
-        // Setting logger metadata is not free (the handler re-renders it): only when lines are written.
+        // Setting logger metadata is not free (the stream handler re-renders it on every set), so
+        // the request id goes into the logger only when request lines are written (level info or lower).
         let logging = context.logger.logLevel <= .info
         var context = context
-        if logging || context.logger.logLevel <= .warning {
+        if logging {
             context.logger[metadataKey: "request_id"] = .string(requestId)
         }
         let start = ContinuousClock.now
