@@ -20,26 +20,21 @@ public struct NearCacheListener: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var backoff = Duration.milliseconds(50)
-            while !Task.isCancelled {
-                do {
-                    let subscription = try await RedisSubscription.subscribe(to: self.endpoint, patterns: ["session-context:*:events"])
-                    self.cache.setLive(true)
-                    backoff = .milliseconds(50)
-                    for try await message in subscription {
-                        guard let address = Self.address(of: message) else { continue }
-                        self.cache.invalidate(address)
-                    }
-                } catch {
-                    if Task.isCancelled { break }
+            await RedisSubscription.keepSubscribed(
+                to: self.endpoint,
+                patterns: ["session-context:*:events"],
+                maximumBackoff: .seconds(1),
+                onSubscribed: { self.cache.setLive(true) },
+                onDrop: { error in
+                    self.cache.setLive(false)
                     self.logger.warning("near cache off: event subscription lost, resubscribing", metadata: ["error": "\(error)"])
+                },
+                onMessage: { message in
+                    if let address = Self.address(of: message) { self.cache.invalidate(address) }
                 }
-                self.cache.setLive(false)
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(1))
-            }
-            self.cache.setLive(false)
+            )
         }
+        self.cache.setLive(false)
     }
 
     /// The session an event is about: the tenant from the channel, the session id from the payload.

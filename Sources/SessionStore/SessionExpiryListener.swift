@@ -27,34 +27,29 @@ public struct SessionExpiryListener: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            var backoff = Duration.milliseconds(100)
-            var notificationsChecked = false
-            while !Task.isCancelled {
-                do {
-                    if !notificationsChecked {
-                        notificationsChecked = await self.enableNotifications()
-                    }
-                    let subscription = try await RedisSubscription.subscribe(to: self.endpoint, channels: [self.channel])
-                    backoff = .milliseconds(100)
-                    for try await message in subscription {
-                        guard let address = SessionAddress(key: String(buffer: message.payload)) else { continue }
-                        do {
-                            _ = try await self.store.announceExpiry(address)
-                        } catch {
-                            self.logger.warning("could not announce an expiry", metadata: ["error": "\(error)"])
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { return }
+            await RedisSubscription.keepSubscribed(
+                to: self.endpoint,
+                channels: [self.channel],
+                minimumBackoff: .milliseconds(100),
+                onSubscribed: { await self.enableNotifications() },
+                onDrop: { error in
                     self.logger.warning("expiry notifications unavailable, retrying", metadata: ["error": "\(error)"])
+                },
+                onMessage: { message in
+                    guard let address = SessionAddress(key: String(buffer: message.payload)) else { return }
+                    do {
+                        _ = try await self.store.announceExpiry(address)
+                    } catch {
+                        self.logger.warning("could not announce an expiry", metadata: ["error": "\(error)"])
+                    }
                 }
-                try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(2))
-            }
+            )
         }
     }
 
-    /// Makes sure Redis sends keyevent notifications for expired keys; true once checked.
+    /// Makes sure Redis sends keyevent notifications for expired keys (checked on every
+    /// subscription, so a Redis that restarted without them gets them back).
+    @discardableResult
     private func enableNotifications() async -> Bool {
         do {
             let reply = try await self.store.redis.send(RESPCommand("CONFIG", "GET", "notify-keyspace-events"))

@@ -83,8 +83,11 @@ struct EventStreamTests {
 
     @Test("One expiry gives exactly one expired event with three workers listening; the delay is small")
     func oneExpiredEventAcrossWorkers() async throws {
-        let endpoint = try RedisServer.shared()
-        let redisURL = Fixture.url(of: endpoint)
+        // A Redis of its own: only these three workers listen for its expiries.
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let endpoint = server.endpoint
+        let redisURL = server.url
         var workers: [WorkerProcess] = []
         for index in 1...3 {
             workers.append(
