@@ -29,7 +29,8 @@ public func buildApplication(
             anonymousTTL: configuration.anonymousTTL,
             customerTTL: configuration.customerTTL,
             origin: configuration.instanceId,
-            streamMaxLength: configuration.streamMaxLength
+            streamMaxLength: configuration.streamMaxLength,
+            maxAttributes: configuration.maxAttributes
         ),
         nearCache: nearCache
     )
@@ -70,7 +71,9 @@ public func buildRouter(
     }
     router.group("/session-context/:tenant")
         .add(middleware: TokenAuthMiddleware(verifier: verifier, requirement: .management(scopes: configuration.manageScopes)))
-        .addRoutes(ManagementController(store: store, verifier: verifier, bodyLimit: configuration.bodyLimit).endpoints)
+        .addRoutes(ManagementController(
+                store: store, verifier: verifier, bodyLimit: configuration.bodyLimit, maximumValueBytes: configuration.maxValueBytes
+            ).endpoints)
         .addRoutes(
             EventsController(
                 endpoint: endpoint,
@@ -81,6 +84,6 @@ public func buildRouter(
         )
     router.group("/session-context/:tenant")
         .add(middleware: TokenAuthMiddleware(verifier: verifier, requirement: .storefront))
-        .addRoutes(StorefrontController(store: store, bodyLimit: configuration.bodyLimit).endpoints)
+        .addRoutes(StorefrontController(store: store, bodyLimit: configuration.bodyLimit, maximumValueBytes: configuration.maxValueBytes).endpoints)
     return router
 }

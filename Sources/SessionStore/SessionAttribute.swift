@@ -6,7 +6,7 @@ public struct SessionAttribute: Sendable, Equatable {
     public var json: String
 
     /// Reads an attribute body.
-    public init(body: JSONValue) throws(SessionInputError) {
+    public init(body: JSONValue, maximumValueBytes: Int = SessionBody.defaultMaximumValueBytes) throws(SessionInputError) {
         guard case .object = body else { throw SessionInputError("the body must be a JSON object") }
         guard let key = body[member: "key"] else { throw SessionInputError("key is required") }
         guard case .string(let name) = key else { throw SessionInputError("key must be a string, not \(key.typeName)") }
@@ -15,6 +15,6 @@ public struct SessionAttribute: Sendable, Equatable {
         }
         guard let value = body[member: "value"] else { throw SessionInputError("value is required") }
         self.name = name
-        self.json = try SessionBody.attributeValue(value, field: "value")
+        self.json = try SessionBody.attributeValue(value, field: "value", maximumBytes: maximumValueBytes)
     }
 }

@@ -1,7 +1,7 @@
 /// The reading rules shared by PUT, PATCH and attribute bodies.
 public enum SessionBody {
-    /// The largest attribute value accepted, in bytes of JSON text.
-    public static let maximumValueBytes = 16 * 1024
+    /// The largest attribute value accepted by default, in bytes of JSON text.
+    public static let defaultMaximumValueBytes = 16 * 1024
 
     /// `metadata.version`, required and an integer.
     static func version(in body: JSONValue) throws(SessionInputError) -> Int64 {
@@ -28,7 +28,7 @@ public enum SessionBody {
     }
 
     /// The attribute map of `context`: names -> JSON text, or nil for a JSON null where allowed.
-    static func attributes(_ value: JSONValue, allowingNull: Bool) throws(SessionInputError) -> [(name: String, json: String?)] {
+    static func attributes(_ value: JSONValue, allowingNull: Bool, maximumValueBytes: Int) throws(SessionInputError) -> [(name: String, json: String?)] {
         guard case .object(let members) = value else {
             throw SessionInputError("context must be an object, not \(value.typeName)")
         }
@@ -41,19 +41,19 @@ public enum SessionBody {
             if case .null = attribute, allowingNull {
                 result.append((name, nil))
             } else {
-                result.append((name, try self.attributeValue(attribute, field: "context.\(name)")))
+                result.append((name, try self.attributeValue(attribute, field: "context.\(name)", maximumBytes: maximumValueBytes)))
             }
         }
         return result
     }
 
     /// An attribute value as JSON text: a string or an object, within the size limit.
-    public static func attributeValue(_ value: JSONValue, field: String) throws(SessionInputError) -> String {
+    public static func attributeValue(_ value: JSONValue, field: String, maximumBytes: Int) throws(SessionInputError) -> String {
         switch value {
         case .string, .object:
             let json = JSONWriter.string(value)
-            guard json.utf8.count <= self.maximumValueBytes else {
-                throw SessionInputError("\(field) is larger than \(self.maximumValueBytes) bytes")
+            guard json.utf8.count <= maximumBytes else {
+                throw SessionInputError("\(field) is larger than \(maximumBytes) bytes")
             }
             return json
         default:

@@ -9,7 +9,7 @@ public struct SessionPatch: Sendable {
 
     /// Reads a PATCH body; fields other than `siteCode`, `currency`, `targetLocation`, `language`,
     /// `context` and `metadata` are ignored.
-    public init(body: JSONValue) throws(SessionInputError) {
+    public init(body: JSONValue, maximumValueBytes: Int = SessionBody.defaultMaximumValueBytes) throws(SessionInputError) {
         guard case .object(let members) = body else { throw SessionInputError("the body must be a JSON object") }
         self.standard = []
         self.attributes = []
@@ -19,7 +19,7 @@ public struct SessionPatch: Sendable {
                 self.standard.append((field, try SessionBody.standardValue(field, value)))
             } else if name == "context" {
                 if case .null = value { continue }
-                self.attributes = try SessionBody.attributes(value, allowingNull: true)
+                self.attributes = try SessionBody.attributes(value, allowingNull: true, maximumValueBytes: maximumValueBytes)
             }
         }
     }

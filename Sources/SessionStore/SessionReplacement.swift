@@ -13,7 +13,7 @@ public struct SessionReplacement: Sendable, Equatable {
     }
 
     /// Reads a PUT body for session `sessionId`.
-    public init(body: JSONValue, sessionId: String) throws(SessionInputError) {
+    public init(body: JSONValue, sessionId: String, maximumValueBytes: Int = SessionBody.defaultMaximumValueBytes) throws(SessionInputError) {
         guard case .object(let members) = body else { throw SessionInputError("the body must be a JSON object") }
         self.standard = [:]
         self.context = nil
@@ -22,7 +22,7 @@ public struct SessionReplacement: Sendable, Equatable {
             if let field = StandardField(rawValue: name) {
                 if let text = try SessionBody.standardValue(field, value) { self.standard[field] = text }
             } else if name == "context" {
-                self.context = try SessionBody.attributes(value, allowingNull: false).map { ($0.name, $0.json ?? "") }
+                self.context = try SessionBody.attributes(value, allowingNull: false, maximumValueBytes: maximumValueBytes).map { ($0.name, $0.json ?? "") }
             } else if name == "sessionId" {
                 guard case .string(let id) = value else { throw SessionInputError("sessionId must be a string") }
                 guard id == sessionId else { throw SessionInputError("sessionId in the body differs from the session id in the path") }

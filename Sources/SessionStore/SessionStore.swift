@@ -15,13 +15,16 @@ public struct SessionStore: Sendable {
         public var origin: String
         /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
         public var streamMaxLength: Int
+        /// The most attributes one context may hold; 0 = no limit.
+        public var maxAttributes: Int
 
         /// Settings from their values.
-        public init(anonymousTTL: Int = 3600, customerTTL: Int = 0, origin: String, streamMaxLength: Int = 100_000) {
+        public init(anonymousTTL: Int = 3600, customerTTL: Int = 0, origin: String, streamMaxLength: Int = 100_000, maxAttributes: Int = 0) {
             self.anonymousTTL = anonymousTTL
             self.customerTTL = customerTTL
             self.origin = origin
             self.streamMaxLength = streamMaxLength
+            self.maxAttributes = maxAttributes
         }
     }
 
@@ -137,7 +140,7 @@ public struct SessionStore: Sendable {
     /// Returns whether this worker published it.
     public func announceExpiry(_ address: SessionAddress, claimMilliseconds: Int = 5000) async throws(RedisError) -> Bool {
         var command = SessionScripts.expired.command(
-            keys: [address.key, address.streamKey, address.expiryClaimKey], argumentCount: 8
+            keys: [address.key, address.streamKey, address.expiryClaimKey], argumentCount: 9
         )
         self.appendPreludeArguments(to: &command, address, .management)
         command.append(claimMilliseconds)
@@ -148,7 +151,7 @@ public struct SessionStore: Sendable {
 
     /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
     private func command(_ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int) -> RESPCommand {
-        var command = script.command(keys: [address.key, address.streamKey], argumentCount: 7 + extra)
+        var command = script.command(keys: [address.key, address.streamKey], argumentCount: 8 + extra)
         self.appendPreludeArguments(to: &command, address, caller)
         return command
     }
@@ -161,6 +164,7 @@ public struct SessionStore: Sendable {
         command.append(self.configuration.customerTTL)
         command.append(caller.scriptArgument)
         command.append(self.configuration.streamMaxLength)
+        command.append(self.configuration.maxAttributes)
     }
 
     private func write(
@@ -187,6 +191,7 @@ public struct SessionStore: Sendable {
         case 2: return .notFound
         case 3: return .conflict(currentVersion: version)
         case 4: return .forbidden
+        case 5: return .tooManyAttributes(limit: Int(version))
         default: throw Self.unexpected(reply)
         }
     }

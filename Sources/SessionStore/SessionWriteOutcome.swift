@@ -10,6 +10,8 @@ public enum SessionWriteOutcome: Sendable, Equatable {
     case conflict(currentVersion: Int64)
     /// The caller may not change this context (customer mismatch, or a missing or foreign saas-token).
     case forbidden
+    /// The change would leave the context with more attributes than the limit; nothing changed.
+    case tooManyAttributes(limit: Int)
 }
 
 /// What a storefront read found.

@@ -65,6 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-stream subscribers per worker at most (env SESSION_CONTEXT_SSE_MAX_CLIENTS; default 256).")
     var sseMaxClients: Int?
 
+    @Option(help: "Most attributes one session context may hold, 0 = no limit; past it a change is a 400 (env SESSION_CONTEXT_MAX_ATTRIBUTES; default 2000).")
+    var maxAttributes: Int?
+
+    @Option(help: "Largest attribute value in bytes of JSON text; larger is a 400 (env SESSION_CONTEXT_MAX_VALUE_BYTES; default 16384).")
+    var maxValueBytes: Int?
+
     @Option(help: "Contexts held in the near cache of the management read, 0 = off (env SESSION_CONTEXT_NEAR_CACHE_SIZE; default 0).")
     var nearCacheSize: Int?
 
@@ -125,6 +131,8 @@ struct ServeCommand: AsyncParsableCommand {
             "streamMaxLength": "\(configuration.streamMaxLength)",
             "expiryEvents": "\(configuration.expiryEvents)",
             "nearCacheSize": "\(configuration.nearCacheSize)",
+            "maxAttributes": "\(configuration.maxAttributes)",
+            "maxValueBytes": "\(configuration.maxValueBytes)",
             "instanceId": "\(configuration.instanceId)",
         ]
     }
@@ -160,6 +168,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sseWriteTimeoutMilliseconds =
             try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
         configuration.sseMaximumClients = try self.sseMaxClients ?? Self.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
+        configuration.maxAttributes = try self.maxAttributes ?? Self.int("SESSION_CONTEXT_MAX_ATTRIBUTES") ?? configuration.maxAttributes
+        configuration.maxValueBytes = try self.maxValueBytes ?? Self.int("SESSION_CONTEXT_MAX_VALUE_BYTES") ?? configuration.maxValueBytes
         configuration.nearCacheSize = try self.nearCacheSize ?? Self.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize
         switch self.expiryEvents ?? Environment.value("SESSION_CONTEXT_EXPIRY_EVENTS") ?? "on" {
         case "on", "true", "1": configuration.expiryEvents = true

@@ -35,6 +35,10 @@ public struct ServiceConfiguration: Sendable {
     public var sseWriteTimeoutMilliseconds: Int = 10_000
     /// Event-stream subscribers one worker serves at most.
     public var sseMaximumClients: Int = 256
+    /// The most attributes one context may hold; 0 = no limit.
+    public var maxAttributes: Int = 2000
+    /// The largest attribute value, bytes of JSON text.
+    public var maxValueBytes: Int = 16 * 1024
     /// Contexts the near cache of the management read holds; 0 = no near cache.
     public var nearCacheSize: Int = 0
     /// Whether this worker listens for expiries and publishes `expired` events.
@@ -64,6 +68,8 @@ public struct ServiceConfiguration: Sendable {
         if self.sseHeartbeatSeconds < 1 { return "sse-heartbeat must be at least 1 second" }
         if self.sseWriteTimeoutMilliseconds < 100 { return "sse-write-timeout must be at least 100 milliseconds" }
         if self.sseMaximumClients < 1 { return "sse-max-clients must be at least 1" }
+        if self.maxAttributes < 0 { return "max-attributes must be 0 (no limit) or positive" }
+        if self.maxValueBytes < 16 { return "max-value-bytes must be at least 16" }
         if self.nearCacheSize < 0 { return "near-cache-size must be 0 (off) or positive" }
         if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }

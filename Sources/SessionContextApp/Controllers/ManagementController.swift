@@ -10,6 +10,7 @@ struct ManagementController {
     let store: SessionStore
     let verifier: TokenVerifier
     let bodyLimit: Int
+    let maximumValueBytes: Int
 
     /// The routes, relative to `/session-context/:tenant`.
     var endpoints: RouteCollection<Context> {
@@ -37,7 +38,9 @@ struct ManagementController {
         default: throw APIError.badRequest("upsert must be true or false")
         }
         let saasCustomer = try await self.saasCustomer(request, tenant: address.tenant)
-        let replacement = try SessionReplacement(body: try await request.jsonBody(limit: self.bodyLimit), sessionId: address.sessionId)
+        let replacement = try SessionReplacement(
+            body: try await request.jsonBody(limit: self.bodyLimit), sessionId: address.sessionId, maximumValueBytes: self.maximumValueBytes
+        )
         let outcome = try await self.store.replace(address, with: replacement, upsert: upsert, saasCustomer: saasCustomer)
         return try outcome.response(
             sessionId: address.sessionId,
@@ -52,7 +55,7 @@ struct ManagementController {
 
     @Sendable func setAttribute(_ request: Request, context: Context) async throws -> Response {
         let address = try self.address(context)
-        let attribute = try SessionAttribute(body: try await request.jsonBody(limit: self.bodyLimit))
+        let attribute = try SessionAttribute(body: try await request.jsonBody(limit: self.bodyLimit), maximumValueBytes: self.maximumValueBytes)
         return try await self.store.setAttribute(address, name: attribute.name, json: attribute.json, caller: .management)
             .response(sessionId: address.sessionId, forbidden: "")
     }

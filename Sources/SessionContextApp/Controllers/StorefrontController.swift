@@ -9,6 +9,7 @@ struct StorefrontController {
 
     let store: SessionStore
     let bodyLimit: Int
+    let maximumValueBytes: Int
 
     /// The routes, relative to `/session-context/:tenant`.
     var endpoints: RouteCollection<Context> {
@@ -33,14 +34,14 @@ struct StorefrontController {
 
     @Sendable func merge(_ request: Request, context: Context) async throws -> Response {
         let (address, identity) = try self.address(context)
-        let patch = try SessionPatch(body: try await request.jsonBody(limit: self.bodyLimit))
+        let patch = try SessionPatch(body: try await request.jsonBody(limit: self.bodyLimit), maximumValueBytes: self.maximumValueBytes)
         return try await self.store.merge(address, patch, caller: identity.storefrontCaller)
             .response(sessionId: address.sessionId, forbidden: Self.otherCustomer)
     }
 
     @Sendable func setAttribute(_ request: Request, context: Context) async throws -> Response {
         let (address, identity) = try self.address(context)
-        let attribute = try SessionAttribute(body: try await request.jsonBody(limit: self.bodyLimit))
+        let attribute = try SessionAttribute(body: try await request.jsonBody(limit: self.bodyLimit), maximumValueBytes: self.maximumValueBytes)
         return try await self.store.setAttribute(address, name: attribute.name, json: attribute.json, caller: identity.storefrontCaller)
             .response(sessionId: address.sessionId, forbidden: Self.otherCustomer) {
                 var body = ByteBuffer()

@@ -9,6 +9,7 @@ extension SessionWriteOutcome {
         case .notFound: throw APIError.sessionNotFound(sessionId)
         case .conflict(let currentVersion): throw APIError.versionConflict(currentVersion)
         case .forbidden: throw APIError.forbidden(forbidden)
+        case .tooManyAttributes(let limit): throw APIError.badRequest("context would hold more than \(limit) attributes, the limit")
         }
     }
 }

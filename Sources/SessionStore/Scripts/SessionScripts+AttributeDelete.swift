@@ -2,8 +2,8 @@ extension SessionScripts {
     /// Lua: DELETE .../attributes/{name}: remove one attribute; no version check; absent is not an error.
     static let attributeDeleteSource = #"""
 -- DELETE .../attributes/{name}: remove one attribute; no version check; absent is not an error.
--- ARGV[8]  attribute field ("@" .. name)
-local field = ARGV[8]
+-- ARGV[9]  attribute field ("@" .. name)
+local field = ARGV[9]
 local current = redis.call('HMGET', key, '_v', CUSTOMER)
 if not current[1] then return { NOT_FOUND } end
 if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end

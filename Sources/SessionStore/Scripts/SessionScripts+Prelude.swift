@@ -11,20 +11,22 @@ extension SessionScripts {
 --          ("s:" for an anonymous one); storefront callers may only touch a customer's
 --          session with that customer's token.
 -- ARGV[7]  the stream's approximate maximum length (0 = publish on pub/sub only)
--- Script-specific arguments start at ARGV[8].
+-- ARGV[8]  the most attributes a context may hold (0 = no limit)
+-- Script-specific arguments start at ARGV[9].
 --
 -- Hash fields: _v version, _c createdAt (epoch ms), _m modifiedAt (epoch ms), the standard
 -- fields under two-letter names (plain strings: cu customerId, si siteCode, cy currency,
 -- ca cartId, tl targetLocation, la language), attributes as "@" .. name (JSON text).
 --
 -- Replies: {status, ...}; status 0 applied, 1 unchanged, 2 no such session, 3 version conflict
--- (current version follows), 4 forbidden (customer mismatch).
+-- (current version follows), 4 forbidden (customer mismatch), 5 too many attributes (the limit follows).
 local key = KEYS[1]
 local tenant, sid, origin = ARGV[1], ARGV[2], ARGV[3]
 local anonymous_ttl, customer_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local caller = ARGV[6]
 local stream_max = tonumber(ARGV[7])
-local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN = 0, 1, 2, 3, 4
+local max_attributes = tonumber(ARGV[8])
+local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN, TOO_MANY = 0, 1, 2, 3, 4, 5
 -- The standard fields: hash field -> API name (the name events report in `changed`).
 local STANDARD = { 'cu', 'si', 'cy', 'ca', 'tl', 'la' }
 local LABEL = { cu = 'customerId', si = 'siteCode', cy = 'currency', ca = 'cartId', tl = 'targetLocation', la = 'language' }
@@ -61,6 +63,11 @@ local function load()
   local fields = {}
   for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
   return fields, flat
+end
+
+-- Whether a context would hold more attributes than allowed.
+local function over_limit(count)
+  return max_attributes > 0 and count > max_attributes
 end
 
 -- Storefront callers may touch a customer's session only with that customer's token.

@@ -3,15 +3,15 @@ extension SessionScripts {
     static let replaceSource = #"""
 -- PUT /context/{sessionId}: replace the standard fields (absent = cleared) and, when sent, the
 -- whole attribute map; optimistic locking on the version; creates the context with upsert.
--- ARGV[8]  expected version   ARGV[9]  "1" to upsert   ARGV[10]  customer id of a valid saas-token, or ""
--- ARGV[11..16]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
--- ARGV[17] "1" when the body has "context"; then ARGV[18..] pairs of attribute field ("@"..name), JSON value
-local expected, upsert, saas_customer = tonumber(ARGV[8]), ARGV[9] == '1', ARGV[10]
+-- ARGV[9]  expected version   ARGV[10]  "1" to upsert   ARGV[11]  customer id of a valid saas-token, or ""
+-- ARGV[12..17]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
+-- ARGV[18] "1" when the body has "context"; then ARGV[19..] pairs of attribute field ("@"..name), JSON value
+local expected, upsert, saas_customer = tonumber(ARGV[9]), ARGV[10] == '1', ARGV[11]
 local fields, flat = load()
 if not fields and not upsert then return { NOT_FOUND } end
 
 local stored_customer = fields and fields[CUSTOMER] or nil
-local body_customer = ARGV[11] ~= '' and ARGV[11] or nil
+local body_customer = ARGV[12] ~= '' and ARGV[12] or nil
 if stored_customer or body_customer then
   if saas_customer == '' or (stored_customer and stored_customer ~= saas_customer)
       or (body_customer and body_customer ~= saas_customer) then
@@ -22,11 +22,12 @@ if fields and tonumber(fields['_v']) ~= expected then return { CONFLICT, tonumbe
 
 local wanted = {}
 for i, name in ipairs(STANDARD) do
-  if ARGV[10 + i] ~= '' then wanted[name] = ARGV[10 + i] end
+  if ARGV[11 + i] ~= '' then wanted[name] = ARGV[11 + i] end
 end
-local replace_context = ARGV[17] == '1'
+local replace_context = ARGV[18] == '1'
 if replace_context then
-  for i = 18, #ARGV, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
+  for i = 19, #ARGV, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
+  if over_limit((#ARGV - 18) / 2) then return { TOO_MANY, max_attributes } end
 end
 
 local changed, set, removed = {}, {}, {}
@@ -45,7 +46,7 @@ if replace_context then
       removed[#removed + 1] = field
     end
   end
-  for i = 18, #ARGV, 2 do
+  for i = 19, #ARGV, 2 do
     local field = ARGV[i]
     if current[field] ~= ARGV[i + 1] then
       changed[#changed + 1] = 'context.' .. string.sub(field, 2)

@@ -1,0 +1,50 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SessionStore
+import Testing
+
+@Suite("Limits")
+struct LimitsTests {
+    @Test("Past the attribute limit a change is a 400 and changes nothing; overwriting and removing still work")
+    func maxAttributes() async throws {
+        let fixture = try Fixture { $0.maxAttributes = 3 }
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        let me = try await fixture.storefrontToken(sid: sid)
+        try await fixture.withApp { client async throws in
+            try await StorefrontAPITests.create(client, fixture, sid: sid, body: #"{"metadata":{"version":0}}"#)
+            let base = "/session-context/\(fixture.tenant)/context/\(sid)"
+            for name in ["a", "b", "c"] {
+                #expect(try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"\#(name)","value":"v"}"#).status == .noContent)
+            }
+            let refused = try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"d","value":"v"}"#)
+            #expect(refused.status == .badRequest)
+            #expect(try refused.json[member: "message"]?.stringValue?.contains("3 attributes") == true)
+            #expect(try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"a","value":"changed"}"#).status == .noContent)
+            #expect(try await client.send(.put, base, token: token, json: #"{"context":{"w":"1","x":"2","y":"3","z":"4"},"metadata":{"version":5}}"#).status == .badRequest)
+            let mePath = "/session-context/\(fixture.tenant)/me/context"
+            #expect(try await client.send(.patch, mePath, token: me, json: #"{"context":{"d":"1"},"metadata":{"version":5}}"#).status == .badRequest)
+            // One out, one in: still three.
+            #expect(try await client.send(.patch, mePath, token: me, json: #"{"context":{"b":null,"d":"1"},"metadata":{"version":5}}"#).status == .noContent)
+        }
+        let stored = try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
+        #expect(stored.keys.filter { $0.hasPrefix("@") }.sorted() == ["@a", "@c", "@d"])
+        #expect(stored["_v"] == "6")
+    }
+
+    @Test("An attribute value over the configured size is a 400 naming the limit")
+    func maxValueBytes() async throws {
+        let fixture = try Fixture { $0.maxValueBytes = 100 }
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        try await fixture.withApp { client async throws in
+            try await StorefrontAPITests.create(client, fixture, sid: sid, body: #"{"metadata":{"version":0}}"#)
+            let big = String(repeating: "x", count: 120)
+            let response = try await client.send(.post, "/session-context/\(fixture.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"k","value":"\#(big)"}"#)
+            #expect(response.status == .badRequest)
+            #expect(try response.json[member: "message"]?.stringValue?.contains("100 bytes") == true)
+            #expect(try await client.send(.post, "/session-context/\(fixture.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"k","value":"small"}"#).status == .noContent)
+        }
+    }
+}
