@@ -45,6 +45,9 @@ public func buildApplication(
     let router = buildRouter(store: store, verifier: verifier, configuration: configuration, endpoint: endpoint, metrics: metrics)
     return Application(
         router: router,
+        // Idle keep-alive connections close after the idle timeout; request headers are bounded
+        // by NIO's HTTP decoder (80 KiB per field and in all).
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         logger: logger

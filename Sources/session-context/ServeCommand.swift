@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event-stream subscribers per worker at most (env SESSION_CONTEXT_SSE_MAX_CLIENTS; default 256).")
     var sseMaxClients: Int?
 
+    @Option(help: "Seconds an idle HTTP connection stays open (env SESSION_CONTEXT_IDLE_TIMEOUT; default 60).")
+    var idleTimeout: Int?
+
     @Option(help: "Most attributes one session context may hold, 0 = no limit; past it a change is a 400 (env SESSION_CONTEXT_MAX_ATTRIBUTES; default 2000).")
     var maxAttributes: Int?
 
@@ -132,6 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
             "expiryEvents": "\(configuration.expiryEvents)",
             "nearCacheSize": "\(configuration.nearCacheSize)",
             "maxAttributes": "\(configuration.maxAttributes)",
+            "idleTimeout": "\(configuration.idleTimeoutSeconds)",
             "maxValueBytes": "\(configuration.maxValueBytes)",
             "instanceId": "\(configuration.instanceId)",
         ]
@@ -168,6 +172,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.sseWriteTimeoutMilliseconds =
             try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
         configuration.sseMaximumClients = try self.sseMaxClients ?? Self.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
+        configuration.idleTimeoutSeconds = try self.idleTimeout ?? Self.int("SESSION_CONTEXT_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
         configuration.maxAttributes = try self.maxAttributes ?? Self.int("SESSION_CONTEXT_MAX_ATTRIBUTES") ?? configuration.maxAttributes
         configuration.maxValueBytes = try self.maxValueBytes ?? Self.int("SESSION_CONTEXT_MAX_VALUE_BYTES") ?? configuration.maxValueBytes
         configuration.nearCacheSize = try self.nearCacheSize ?? Self.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize

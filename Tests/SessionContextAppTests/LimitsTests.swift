@@ -48,3 +48,24 @@ struct LimitsTests {
         }
     }
 }
+
+@Suite("Connection limits")
+struct ConnectionLimitsTests {
+    @Test("An idle connection is closed after the idle timeout; oversized headers are refused")
+    func idleAndHeaders() async throws {
+        let fixture = try Fixture { $0.idleTimeoutSeconds = 1 }
+        try await fixture.withLiveApp { client async throws in
+            let port = try #require(client.port)
+            // Idle: a connection that sends nothing is closed by the server.
+            let idle = try await RawConnection.open(port: port)
+            let start = ContinuousClock.now
+            let closed = await idle.waitUntilClosed(timeout: .seconds(5))
+            #expect(closed)
+            #expect(ContinuousClock.now - start < .seconds(4))
+            // Huge headers: the decoder refuses them and the connection ends without a 2xx.
+            let huge = try await RawConnection.open(port: port)
+            let reply = await huge.send("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 100 * 1024))\r\n\r\n", timeout: .seconds(5))
+            #expect(!reply.hasPrefix("HTTP/1.1 200"))
+        }
+    }
+}

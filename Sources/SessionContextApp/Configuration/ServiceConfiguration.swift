@@ -35,6 +35,8 @@ public struct ServiceConfiguration: Sendable {
     public var sseWriteTimeoutMilliseconds: Int = 10_000
     /// Event-stream subscribers one worker serves at most.
     public var sseMaximumClients: Int = 256
+    /// Seconds an idle HTTP connection stays open.
+    public var idleTimeoutSeconds: Int = 60
     /// The most attributes one context may hold; 0 = no limit.
     public var maxAttributes: Int = 2000
     /// The largest attribute value, bytes of JSON text.
@@ -68,6 +70,7 @@ public struct ServiceConfiguration: Sendable {
         if self.sseHeartbeatSeconds < 1 { return "sse-heartbeat must be at least 1 second" }
         if self.sseWriteTimeoutMilliseconds < 100 { return "sse-write-timeout must be at least 100 milliseconds" }
         if self.sseMaximumClients < 1 { return "sse-max-clients must be at least 1" }
+        if self.idleTimeoutSeconds < 1 { return "idle-timeout must be at least 1 second" }
         if self.maxAttributes < 0 { return "max-attributes must be 0 (no limit) or positive" }
         if self.maxValueBytes < 16 { return "max-value-bytes must be at least 16" }
         if self.nearCacheSize < 0 { return "near-cache-size must be 0 (off) or positive" }

@@ -1,0 +1,52 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A plain TCP connection for tests of what a server does with bytes no HTTP client would send.
+final class RawConnection: Sendable {
+    let channel: any Channel
+    private let collector: Collector
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    static func open(port: Int) async throws -> RawConnection {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel, collector: collector)
+    }
+
+    /// Whether the server closed the connection within `timeout`.
+    func waitUntilClosed(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !self.channel.isActive { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Sends `text`, then returns what came back until the connection closed or `timeout` passed.
+    func send(_ text: String, timeout: Duration) async -> String {
+        try? await self.channel.writeAndFlush(ByteBuffer(string: text))
+        _ = await self.waitUntilClosed(timeout: timeout)
+        try? await self.channel.close()
+        return String(decoding: self.collector.bytes.withLock { $0 }, as: UTF8.self)
+    }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let bytes = Mutex<[UInt8]>([])
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = Self.unwrapInboundIn(data)
+            self.bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+        }
+    }
+}
