@@ -71,7 +71,7 @@ struct RedisConnectionPoolTests {
         }
     }
 
-    @Test("Password and database from the URL are used")
+    @Test("Password, ACL user and database from the URL are used")
     func authAndSelect() async throws {
         let server = try RedisServer.start()
         defer { server.stop() }
@@ -83,6 +83,17 @@ struct RedisConnectionPoolTests {
         try await self.withPool(endpoint) { pool async throws in
             _ = try await pool.send(RESPCommand("SET", "in-db-2", "yes"))
             #expect(try await pool.send(RESPCommand("SELECT", "2")).string == "OK")
+        }
+        // An ACL user with its own password.
+        let admin = try RedisEndpoint(url: "redis://:pa%3Ass@127.0.0.1:\(server.port)/0")
+        try await self.withPool(admin) { pool async throws in
+            _ = try await pool.send(RESPCommand("ACL", "SETUSER", "sessions", "on", ">user-secret", "~sc:*", "+@all"))
+        }
+        let user = try RedisEndpoint(url: "redis://sessions:user-secret@127.0.0.1:\(server.port)/0")
+        try await self.withPool(user) { pool async throws in
+            let reply = try await pool.send(RESPCommand("SET", "sc:acl-test", "1"))
+            #expect(reply.string == "OK")
+            await #expect { try await pool.send(RESPCommand("SET", "other:key", "1")) } throws: { ($0 as? RedisError)?.code == .serverError }
         }
         let wrong = try RedisEndpoint(url: "redis://:wrong@127.0.0.1:\(server.port)/0")
         try await self.withPool(wrong, timeout: .milliseconds(500)) { pool async throws in
