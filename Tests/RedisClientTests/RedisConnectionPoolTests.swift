@@ -101,6 +101,28 @@ struct RedisConnectionPoolTests {
         }
     }
 
+    @Test("TLS: rediss:// with the server's CA works; without trusting it, or in plain text, it does not")
+    func tls() async throws {
+        let server = try RedisServer.startTLS()
+        defer { server.stop() }
+        let secure = try RedisEndpoint(url: "rediss://127.0.0.1:\(server.port)/0?ca=\(server.caFile)")
+        try await self.withPool(secure) { pool async throws in
+            let pong = try await pool.send(RESPCommand("PING"))
+            #expect(pong.string == "PONG")
+        }
+        let channel = "tls-\(Int.random(in: 0..<1_000_000))"
+        let subscription = try await RedisSubscription.subscribe(to: secure, channels: [channel])
+        await subscription.close()
+        let untrusted = try RedisEndpoint(url: "rediss://127.0.0.1:\(server.port)/0")
+        try await self.withPool(untrusted, timeout: .milliseconds(500)) { pool async throws in
+            await #expect(throws: RedisError.self) { try await pool.send(RESPCommand("PING")) }
+        }
+        let plain = RedisEndpoint(address: .tcp(host: "127.0.0.1", port: server.port))
+        try await self.withPool(plain, timeout: .milliseconds(500)) { pool async throws in
+            await #expect(throws: RedisError.self) { try await pool.send(RESPCommand("PING")) }
+        }
+    }
+
     @Test("Pub/sub: a subscription receives what is published, in order")
     func pubsub() async throws {
         let endpoint = try RedisServer.shared()

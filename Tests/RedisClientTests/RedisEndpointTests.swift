@@ -11,6 +11,9 @@ struct RedisEndpointTests {
         #expect(try RedisEndpoint(url: "redis://:s%40cret@h:1234/3") == RedisEndpoint(address: .tcp(host: "h", port: 1234), password: "s@cret", database: 3))
         #expect(try RedisEndpoint(url: "redis://app:pw@h:1/0") == RedisEndpoint(address: .tcp(host: "h", port: 1), username: "app", password: "pw"))
         #expect(try RedisEndpoint(url: "unix:///run/redis.sock?db=2") == RedisEndpoint(address: .unix(path: "/run/redis.sock"), database: 2))
+        var tls = RedisEndpoint(address: .tcp(host: "r", port: 6380), password: "p", database: 1)
+        tls.tls = .init(caFile: "/etc/ca.pem")
+        #expect(try RedisEndpoint(url: "rediss://:p@r:6380/1?ca=/etc/ca.pem") == tls)
     }
 
     @Test("Bad URLs are refused with a reason", arguments: ["http://x", "redis://", "redis://h:notaport", "redis://h:70000", "redis://h/x", "unix://relative"])

@@ -15,16 +15,21 @@ public final class RedisServer: Sendable {
     private let process: Mutex<Process?>
     private let directory: URL
     private let extraArguments: [String]
+    private let tls: Bool
+
+    /// The certificate a TLS server presents (and the CA file to trust it), for ``startTLS()``.
+    public var caFile: String { self.directory.appendingPathComponent("cert.pem").path }
 
     /// Its URL.
     public var url: String { "redis://127.0.0.1:\(self.port)/0" }
     /// Its endpoint.
     public var endpoint: RedisEndpoint { try! RedisEndpoint(url: self.url) }
 
-    private init(port: Int, directory: URL, extraArguments: [String]) {
+    private init(port: Int, directory: URL, extraArguments: [String], tls: Bool) {
         self.port = port
         self.directory = directory
         self.extraArguments = extraArguments
+        self.tls = tls
         self.process = Mutex(nil)
     }
 
@@ -45,7 +50,29 @@ public final class RedisServer: Sendable {
     public static func start(arguments: [String] = []) throws -> RedisServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sc-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let server = RedisServer(port: try freePort(), directory: directory, extraArguments: arguments)
+        let server = RedisServer(port: try freePort(), directory: directory, extraArguments: arguments, tls: false)
+        try server.launch()
+        return server
+    }
+
+    /// Starts a redis-server that speaks only TLS on its port, with a self-signed certificate for
+    /// 127.0.0.1 made by `openssl`; ``caFile`` is that certificate, for the client to trust.
+    public static func startTLS() throws -> RedisServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sc-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", directory.appendingPathComponent("key.pem").path, "-out", directory.appendingPathComponent("cert.pem").path,
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        guard openssl.terminationStatus == 0 else { throw TestSetupError("openssl could not make a certificate") }
+        let server = RedisServer(port: try freePort(), directory: directory, extraArguments: [], tls: true)
         try server.launch()
         return server
     }
@@ -53,8 +80,15 @@ public final class RedisServer: Sendable {
     private func launch() throws {
         let process = Process()
         process.executableURL = try Self.executable()
-        process.arguments = [
-            "--port", String(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        let ports = self.tls
+            ? [
+                "--port", "0", "--tls-port", String(self.port), "--tls-cert-file", self.caFile,
+                "--tls-key-file", self.directory.appendingPathComponent("key.pem").path, "--tls-ca-cert-file", self.caFile,
+                "--tls-auth-clients", "no",
+            ]
+            : ["--port", String(self.port)]
+        process.arguments = ports + [
+            "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", self.directory.path, "--daemonize", "no", "--loglevel", "warning",
         ] + self.extraArguments
         process.standardOutput = FileHandle.nullDevice

@@ -25,27 +25,7 @@ public final class RedisConnection: Sendable {
         connectTimeout: TimeAmount,
         commandTimeout: TimeAmount
     ) async throws(RedisError) -> RedisConnection {
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RESPReplyDecoder())
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
-                }
-            }
-        let channel: any Channel
-        do {
-            switch endpoint.address {
-            case .tcp(let host, let port):
-                channel = try await bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1)
-                    .connect(host: host, port: port).get()
-            case .unix(let path):
-                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
-            }
-        } catch {
-            throw RedisError(.connectionUnavailable, "cannot connect to \(endpoint): \(error)")
-        }
+        let channel = try await endpoint.makeChannel(on: eventLoop, connectTimeout: connectTimeout) { RedisChannelHandler() }
         let connection = RedisConnection(channel: channel, commandTimeout: commandTimeout)
         do {
             try await connection.handshake(endpoint: endpoint, timeout: connectTimeout)

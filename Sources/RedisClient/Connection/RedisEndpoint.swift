@@ -1,7 +1,8 @@
 /// Where a Redis server is and how to log in to it, read from a Redis URL.
 ///
 /// Accepted forms: `redis://host:port/db`, `redis://:password@host:port/db`,
-/// `redis://user:password@host:port/db` and `unix:///path/to/redis.sock` (with `?db=N`).
+/// `redis://user:password@host:port/db`, the same with `rediss://` for TLS (with `?ca=/path/ca.pem`
+/// to trust a private CA instead of the system's roots) and `unix:///path/to/redis.sock` (with `?db=N`).
 public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// How to reach the server.
     public enum Address: Sendable, Hashable {
@@ -19,6 +20,14 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     /// The database index selected after connecting.
     public var database: Int
+    /// TLS settings, for `rediss://`; nil for a plain connection.
+    public var tls: TLS?
+
+    /// How to speak TLS to the server.
+    public struct TLS: Sendable, Hashable {
+        /// A PEM file of the CA certificates to trust; nil trusts the system's roots.
+        public var caFile: String?
+    }
 
     /// An endpoint from its parts.
     public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0) {
@@ -49,10 +58,24 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
             self.init(address: .unix(path: String(rest)), database: database)
             return
         }
-        guard url.hasPrefix("redis://") else {
-            throw RedisError(.invalidURL, "a Redis URL starts with redis:// or unix:// (rediss:// is not supported)")
+        let tls: TLS?
+        var rest: Substring
+        if url.hasPrefix("redis://") {
+            tls = nil
+            rest = Substring(url.dropFirst("redis://".count))
+        } else if url.hasPrefix("rediss://") {
+            rest = Substring(url.dropFirst("rediss://".count))
+            var caFile: String?
+            if let query = rest.firstIndex(of: "?") {
+                for pair in rest[rest.index(after: query)...].split(separator: "&") where pair.hasPrefix("ca=") {
+                    caFile = Self.percentDecoded(pair.dropFirst(3))
+                }
+                rest = rest[..<query]
+            }
+            tls = TLS(caFile: caFile)
+        } else {
+            throw RedisError(.invalidURL, "a Redis URL starts with redis://, rediss:// or unix://")
         }
-        var rest = Substring(url.dropFirst("redis://".count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -98,6 +121,7 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         guard !host.isEmpty else { throw RedisError(.invalidURL, "the Redis URL names no host") }
         guard (1...65535).contains(port) else { throw RedisError(.invalidURL, "the port in the Redis URL is out of range") }
         self.init(address: .tcp(host: String(host), port: port), username: username, password: password, database: database)
+        self.tls = tls
     }
 
     /// The URL with the password masked, for logs.
@@ -107,7 +131,7 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
             return "unix://\(path)" + (self.database == 0 ? "" : "?db=\(self.database)")
         case .tcp(let host, let port):
             let credentials = self.password == nil ? "" : "\(self.username ?? ""):***@"
-            return "redis://\(credentials)\(host):\(port)/\(self.database)"
+            return "\(self.tls == nil ? "redis" : "rediss")://\(credentials)\(host):\(port)/\(self.database)"
         }
     }
 

@@ -36,30 +36,19 @@ public final class RedisSubscription: AsyncSequence, Sendable {
         if !channels.isEmpty { commands.append(RESPCommand("SUBSCRIBE", arguments: channels)) }
         if !patterns.isEmpty { commands.append(RESPCommand("PSUBSCRIBE", arguments: patterns)) }
         let confirmations = channels.count + patterns.count
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RESPReplyDecoder())
-                    try channel.pipeline.syncOperations.addHandler(
-                        RedisPubSubHandler(
-                            continuation: continuation,
-                            ready: ready,
-                            handshakeReplies: handshakeReplies,
-                            confirmationsExpected: confirmations
-                        )
-                    )
-                }
-            }
         let channel: any Channel
         do {
-            switch endpoint.address {
-            case .tcp(let host, let port): channel = try await bootstrap.connect(host: host, port: port).get()
-            case .unix(let path): channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            channel = try await endpoint.makeChannel(on: eventLoop, connectTimeout: timeout) {
+                RedisPubSubHandler(
+                    continuation: continuation,
+                    ready: ready,
+                    handshakeReplies: handshakeReplies,
+                    confirmationsExpected: confirmations
+                )
             }
         } catch {
-            ready.fail(RedisError(.connectionUnavailable, "\(error)"))
-            throw RedisError(.connectionUnavailable, "cannot connect to \(endpoint): \(error)")
+            ready.fail(error)
+            throw error
         }
         var bytes = ByteBuffer()
         for command in commands { bytes.writeImmutableBuffer(command.buffer) }
