@@ -217,13 +217,19 @@ struct ManagementAPITests {
         }
     }
 
-    @Test("An unknown route is 404 in the JSON error shape")
+    @Test("An unknown route is 404 in the JSON error shape; a known path with another method is 405 with Allow")
     func unknownRoute() async throws {
         let fixture = try Fixture()
         try await fixture.withApp { client async throws in
             let response = try await client.send(.get, "/nothing/here")
             #expect(response.status == .notFound)
             #expect(try response.json[member: "code"]?.intValue == 404)
+            let wrongMethod = try await client.execute(uri: "/health/live", method: .post, headers: [:], body: nil)
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.headers[.allow] == "GET")
+            let patchContext = try await client.execute(uri: "/session-context/acme/context/s1", method: .patch, headers: [:], body: nil)
+            #expect(patchContext.status == .methodNotAllowed)
+            #expect(patchContext.headers[.allow]?.contains("PUT") == true)
         }
     }
 }

@@ -17,6 +17,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIError.unavailable("the session store is unavailable, retry later").response(from: request, context: context)
         } catch let error as SessionInputError {
             return try APIError.badRequest(error.message).response(from: request, context: context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let methods = AllowedMethods.shared.methods(for: request.uri.path), !methods.contains(request.method.rawValue) {
+                var apiError = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; allowed: \(methods.joined(separator: ", "))")
+                apiError.headers[.allow] = methods.joined(separator: ", ")
+                return try apiError.response(from: request, context: context)
+            }
+            return try APIError(.notFound, "no such resource").response(from: request, context: context)
         } catch let error as HTTPError {
             let message: String
             switch error.status {
