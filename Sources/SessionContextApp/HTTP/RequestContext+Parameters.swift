@@ -13,8 +13,10 @@ extension AppRequestContext {
 
     /// The session id of the path, validated.
     func pathSessionId() throws -> String {
-        let sessionId = try self.parameters.require("sessionId")
-        guard Identifiers.isValidSessionId(sessionId) else {
+        // The path carries it percent-encoded (a client may well write ":" as %3A).
+        guard let sessionId = try self.parameters.require("sessionId").removingPercentEncoding,
+            Identifiers.isValidSessionId(sessionId)
+        else {
             throw APIError.badRequest("sessionId must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
         }
         return sessionId

@@ -286,7 +286,8 @@ public enum OpenAPIDocument {
      "schema": {
       "type": "string",
       "minLength": 1,
-      "maxLength": 256
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      }
     }
    ],
@@ -512,7 +513,8 @@ public enum OpenAPIDocument {
      "schema": {
       "type": "string",
       "minLength": 1,
-      "maxLength": 256
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      }
     }
    ],
@@ -630,7 +632,18 @@ public enum OpenAPIDocument {
       "content": {
        "text/event-stream": {
         "schema": {
-         "type": "string"
+         "type": "object",
+         "properties": {
+          "id": {
+           "type": "string"
+          },
+          "event": {
+           "type": "string"
+          },
+          "data": {
+           "type": "string"
+          }
+         }
         }
        }
       }
@@ -764,7 +777,8 @@ public enum OpenAPIDocument {
       "pattern": "^[A-Z]{2}$"
      },
      "language": {
-      "type": "string"
+      "type": "string",
+      "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
      },
      "context": {
       "$ref": "#/components/schemas/Attributes"
@@ -782,19 +796,26 @@ public enum OpenAPIDocument {
     ],
     "properties": {
      "sessionId": {
-      "type": "string"
+      "type": "string",
+      "description": "When present, must equal the session id of the path (else 400)."
      },
      "customerId": {
       "type": [
        "string",
        "null"
-      ]
+      ],
+      "minLength": 1,
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      },
      "siteCode": {
       "type": [
        "string",
        "null"
-      ]
+      ],
+      "minLength": 1,
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      },
      "currency": {
       "type": [
@@ -807,7 +828,10 @@ public enum OpenAPIDocument {
       "type": [
        "string",
        "null"
-      ]
+      ],
+      "minLength": 1,
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      },
      "targetLocation": {
       "type": [
@@ -820,7 +844,8 @@ public enum OpenAPIDocument {
       "type": [
        "string",
        "null"
-      ]
+      ],
+      "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
      },
      "context": {
       "$ref": "#/components/schemas/Attributes"
@@ -840,7 +865,10 @@ public enum OpenAPIDocument {
       "type": [
        "string",
        "null"
-      ]
+      ],
+      "minLength": 1,
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      },
      "currency": {
       "type": [
@@ -860,7 +888,8 @@ public enum OpenAPIDocument {
       "type": [
        "string",
        "null"
-      ]
+      ],
+      "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
      },
      "context": {
       "type": [
@@ -896,7 +925,8 @@ public enum OpenAPIDocument {
      "key": {
       "type": "string",
       "minLength": 1,
-      "maxLength": 256
+      "maxLength": 256,
+      "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F]+$"
      },
      "value": {
       "$ref": "#/components/schemas/AttributeValue"
