@@ -45,16 +45,12 @@ public struct SessionStore: Sendable {
     /// The context at `address`, without touching its TTL (the management read); from the near
     /// cache when it is on and holds it.
     public func read(_ address: SessionAddress) async throws(RedisError) -> SessionSnapshot? {
-        if let cache = self.nearCache {
-            if let cached = cache.lookup(address) { return cached }
-            let ticket = cache.ticket()
-            let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
-            let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
-            if let snapshot { cache.insert(snapshot, for: address, ticket: ticket) }
-            return snapshot
-        }
+        if let cached = self.nearCache?.lookup(address) { return cached }
+        let ticket = self.nearCache?.ticket()
         let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
-        return SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
+        let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
+        if let snapshot, let ticket { self.nearCache?.insert(snapshot, for: address, ticket: ticket) }
+        return snapshot
     }
 
     /// The context at `address`, restarting its idle clock (the storefront read).
