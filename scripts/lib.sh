@@ -129,3 +129,34 @@ stop_pid() {
     fi
     wait "$pid" 2>/dev/null || true
 }
+
+# Installs what the load scripts (scripts/bench, scripts/soak) need: wrk and redis-benchmark.
+ensure_load_tools() {
+    local missing=""
+    command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
+    command -v redis-benchmark >/dev/null 2>&1 || missing="$missing redis-tools"
+    if [ -n "$missing" ]; then
+        log "installing packages (missing:$missing)"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk redis-tools
+    fi
+}
+
+# Installs matplotlib (from PyPI) for the benchmark's chart when python3 cannot import it.
+ensure_matplotlib() {
+    python3 -c 'import matplotlib' 2>/dev/null && return 0
+    log "installing matplotlib from PyPI"
+    python3 -m pip install -q matplotlib || die "could not install matplotlib (python3 -m pip install matplotlib)"
+}
+
+# wait_for_http URL: waits up to 20 s for URL to answer 200.
+wait_for_http() {
+    local url="${1:?wait_for_http needs a URL}" attempt
+    for attempt in $(seq 1 200); do
+        if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}

@@ -6,11 +6,14 @@ import RedisClient
 import SessionStore
 
 /// Builds the worker: the Redis pool, the store, the token verifier and the router, in one application.
-/// `metrics` is the registry that `GET /metrics` shows (the process bootstraps swift-metrics with it).
+/// `metrics` is the registry that `GET /metrics` shows (the process bootstraps swift-metrics with it);
+/// `drain`, run by the caller after the application, lets the worker leave its load balancer's
+/// rotation before the server stops.
 public func buildApplication(
     _ configuration: ServiceConfiguration,
     logger: Logger,
-    metrics: PrometheusCollectorRegistry? = nil
+    metrics: PrometheusCollectorRegistry? = nil,
+    drain: ConnectionDrain? = nil
 ) async throws -> some ApplicationProtocol {
     let endpoint = try RedisEndpoint(url: configuration.redisURL)
     let redis = RedisConnectionPool(
@@ -42,7 +45,7 @@ public func buildApplication(
         services.append(SessionExpiryListener(store: store, endpoint: endpoint, logger: logger))
     }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
-    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, endpoint: endpoint, metrics: metrics)
+    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, endpoint: endpoint, metrics: metrics, drain: drain)
     return Application(
         router: router,
         // Idle keep-alive connections close after the idle timeout; request headers are bounded
@@ -61,13 +64,15 @@ public func buildRouter(
     verifier: TokenVerifier,
     configuration: ServiceConfiguration,
     endpoint: RedisEndpoint,
-    metrics: PrometheusCollectorRegistry? = nil
+    metrics: PrometheusCollectorRegistry? = nil,
+    drain: ConnectionDrain? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
-    router.addRoutes(HealthController(redis: store.redis).endpoints, atPath: "/health")
+    router.addRoutes(HealthController(redis: store.redis, drain: drain).endpoints, atPath: "/health")
     router.addRoutes(OpenAPIController().endpoints)
     if let metrics {
         router.addRoutes(MetricsController(registry: metrics).endpoints)

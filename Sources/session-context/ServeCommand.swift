@@ -92,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds to finish in-flight requests after SIGTERM before stopping hard (env SESSION_CONTEXT_SHUTDOWN_TIMEOUT; default 10).")
     var shutdownTimeout: Int?
 
+    @Option(help: "Milliseconds a stopping worker keeps serving with /health/ready at 503 and Connection: close, so load balancers move its clients (env SESSION_CONTEXT_SHUTDOWN_DRAIN_MS; default 1000; 0: none).")
+    var shutdownDrainMs: Int?
+
     func run() async throws {
         let configuration = try self.resolve()
         let level = try self.resolvedLogLevel()
@@ -99,6 +102,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard format == "text" || format == "json" else { throw ValidationError("log-format must be text or json, not \(format)") }
         let shutdownTimeout = try self.shutdownTimeout ?? Self.int("SESSION_CONTEXT_SHUTDOWN_TIMEOUT") ?? 10
         guard shutdownTimeout > 0 else { throw ValidationError("shutdown-timeout must be a positive number of seconds") }
+        let drainMilliseconds = try self.shutdownDrainMs ?? Self.int("SESSION_CONTEXT_SHUTDOWN_DRAIN_MS") ?? 1000
+        guard drainMilliseconds >= 0, drainMilliseconds < shutdownTimeout * 1000 else {
+            throw ValidationError("shutdown-drain-ms must be between 0 and the shutdown timeout (\(shutdownTimeout) s)")
+        }
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
             handler.logLevel = level
@@ -108,9 +115,13 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         var logger = Logger(label: "session-context")
         logger.logLevel = level
-        logger.info("starting worker", metadata: self.describe(configuration, shutdownTimeout: shutdownTimeout))
-        let app = try await buildApplication(configuration, logger: logger, metrics: registry)
-        var groupConfiguration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var metadata = self.describe(configuration, shutdownTimeout: shutdownTimeout)
+        metadata["shutdownDrainMs"] = "\(drainMilliseconds)"
+        logger.info("starting worker", metadata: metadata)
+        let drain = ConnectionDrain(period: .milliseconds(drainMilliseconds))
+        let app = try await buildApplication(configuration, logger: logger, metrics: registry, drain: drain)
+        // Shut down in reverse order: the drain first, then the application and its server.
+        var groupConfiguration = ServiceGroupConfiguration(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(shutdownTimeout)
         groupConfiguration.maximumCancellationDuration = .seconds(2)
         try await ServiceGroup(configuration: groupConfiguration).run()

@@ -68,4 +68,35 @@ struct ConnectionLimitsTests {
             #expect(!reply.hasPrefix("HTTP/1.1 200"))
         }
     }
+
+    @Test("A 10 MB body is a 413 answered before the body is read; nothing changes and the worker serves on")
+    func tenMegabyteBody() async throws {
+        let fixture = try Fixture()
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        try await fixture.withLiveApp { client async throws in
+            let port = try #require(client.port)
+            try await StorefrontAPITests.create(client, fixture, sid: sid)
+            let path = "/session-context/\(fixture.tenant)/context/\(sid)"
+            let body = #"{"siteCode":""# + String(repeating: "x", count: 10 * 1024 * 1024) + #"","metadata":{"version":1}}"#
+            for (method, target) in [("PUT", path), ("POST", path + "/attributes")] {
+                let connection = try await RawConnection.open(port: port)
+                let start = ContinuousClock.now
+                let reply = await connection.send(
+                    "\(method) \(target) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)",
+                    until: #""code":413"#, timeout: .seconds(10)
+                )
+                #expect(reply.hasPrefix("HTTP/1.1 413"), "\(method): \(reply.prefix(200))")
+                #expect(reply.contains(#""code":413"#))
+                #expect(ContinuousClock.now - start < .seconds(5))
+                try? await connection.channel.close()
+            }
+            let stored = try await client.send(.get, path, token: token)
+            #expect(stored.status == .ok)
+            #expect(try stored.json[member: "metadata"]?[member: "version"]?.intValue == 1)
+            #expect(try stored.json[member: "siteCode"]?.stringValue == "main")
+        }
+        #expect(try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))["_v"] == "1")
+    }
 }

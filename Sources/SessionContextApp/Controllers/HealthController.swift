@@ -1,11 +1,13 @@
 import Hummingbird
 import RedisClient
 
-/// `GET /health/live` (the process answers) and `GET /health/ready` (Redis answers `PING`); no auth.
+/// `GET /health/live` (the process answers) and `GET /health/ready` (Redis answers `PING` and the worker is not shutting down); no auth.
 struct HealthController {
     typealias Context = AppRequestContext
 
     let redis: RedisConnectionPool
+    /// The worker's drain: a draining worker is not ready, so load balancers stop sending to it.
+    let drain: ConnectionDrain?
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -19,6 +21,7 @@ struct HealthController {
     }
 
     @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
+        if self.drain?.isDraining == true { throw APIError.unavailable("the worker is shutting down") }
         do {
             _ = try await self.redis.send(RESPCommand("PING"))
             return .json(ByteBuffer(staticString: "{\"status\":\"ready\"}"))

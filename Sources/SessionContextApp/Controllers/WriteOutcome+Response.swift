@@ -1,11 +1,18 @@
+import HTTPTypes
 import Hummingbird
 import SessionStore
 
 extension SessionWriteOutcome {
     /// The answer to a write: `success` when it was applied or changed nothing, else the contract's error.
+    ///
+    /// A successful answer carries the context's version afterwards as `ETag: "<version>"`, so a
+    /// client can send its next PUT or PATCH without reading the context again.
     func response(sessionId: String, forbidden: String, success: () -> Response = { .noContent }) throws -> Response {
         switch self {
-        case .applied, .unchanged: return success()
+        case .applied(let version), .unchanged(let version):
+            var response = success()
+            response.headers[.eTag] = "\"\(version)\""
+            return response
         case .notFound: throw APIError.sessionNotFound(sessionId)
         case .conflict(let currentVersion): throw APIError.versionConflict(currentVersion)
         case .forbidden: throw APIError.forbidden(forbidden)

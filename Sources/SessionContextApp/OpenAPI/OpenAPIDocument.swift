@@ -123,7 +123,12 @@ public enum OpenAPIDocument {
     },
     "responses": {
      "204": {
-      "description": "Replaced (or unchanged)."
+      "description": "Replaced (or unchanged).",
+      "headers": {
+       "ETag": {
+        "$ref": "#/components/headers/ETag"
+       }
+      }
      },
      "400": {
       "$ref": "#/components/responses/Error400"
@@ -229,7 +234,12 @@ public enum OpenAPIDocument {
     },
     "responses": {
      "204": {
-      "description": "Set (or unchanged)."
+      "description": "Set (or unchanged).",
+      "headers": {
+       "ETag": {
+        "$ref": "#/components/headers/ETag"
+       }
+      }
      },
      "400": {
       "$ref": "#/components/responses/Error400"
@@ -303,7 +313,12 @@ public enum OpenAPIDocument {
     ],
     "responses": {
      "204": {
-      "description": "Removed (or was absent)."
+      "description": "Removed (or was absent).",
+      "headers": {
+       "ETag": {
+        "$ref": "#/components/headers/ETag"
+       }
+      }
      },
      "400": {
       "$ref": "#/components/responses/Error400"
@@ -394,7 +409,12 @@ public enum OpenAPIDocument {
     },
     "responses": {
      "204": {
-      "description": "Merged (or unchanged)."
+      "description": "Merged (or unchanged).",
+      "headers": {
+       "ETag": {
+        "$ref": "#/components/headers/ETag"
+       }
+      }
      },
      "400": {
       "$ref": "#/components/responses/Error400"
@@ -465,6 +485,11 @@ public enum OpenAPIDocument {
          "type": "string"
         }
        }
+      },
+      "headers": {
+       "ETag": {
+        "$ref": "#/components/headers/ETag"
+       }
       }
      },
      "400": {
@@ -528,7 +553,12 @@ public enum OpenAPIDocument {
     ],
     "responses": {
      "204": {
-      "description": "Removed (or was absent)."
+      "description": "Removed (or was absent).",
+      "headers": {
+       "ETag": {
+        "$ref": "#/components/headers/ETag"
+       }
+      }
      },
      "400": {
       "$ref": "#/components/responses/Error400"
@@ -1059,6 +1089,15 @@ public enum OpenAPIDocument {
        "$ref": "#/components/schemas/Error"
       }
      }
+    }
+   }
+  },
+  "headers": {
+   "ETag": {
+    "description": "The context's version after the write, quoted: `\"7\"`.",
+    "schema": {
+     "type": "string",
+     "pattern": "^\"[0-9]+\"$"
     }
    }
   }

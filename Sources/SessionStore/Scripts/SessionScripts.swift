@@ -14,3 +14,18 @@ enum SessionScripts {
 
     private static let prelude = preludeSource + "\n"
 }
+
+/// The service's Lua scripts by name, for operators: `session-context scripts` lists their SHA1s
+/// (what `SCRIPT EXISTS` and `EVALSHA` take) and prints their source.
+public enum SessionScriptCatalog {
+    /// Each script's name and the script, in the order the API uses them.
+    public static let all: [(name: String, script: RedisScript)] = [
+        ("read-touch", SessionScripts.readTouch),
+        ("replace", SessionScripts.replace),
+        ("merge", SessionScripts.merge),
+        ("attribute-set", SessionScripts.attributeSet),
+        ("attribute-delete", SessionScripts.attributeDelete),
+        ("delete", SessionScripts.delete),
+        ("expired", SessionScripts.expired),
+    ]
+}

@@ -40,6 +40,20 @@ final class RawConnection: Sendable {
         return String(decoding: self.collector.bytes.withLock { $0 }, as: UTF8.self)
     }
 
+    /// Sends `text` and returns what came back as soon as it holds `marker` (or when `timeout` passed),
+    /// leaving the connection open.
+    func send(_ text: String, until marker: String, timeout: Duration) async -> String {
+        self.channel.writeAndFlush(ByteBuffer(string: text), promise: nil)
+        let deadline = ContinuousClock.now + timeout
+        var received = ""
+        while ContinuousClock.now < deadline {
+            received = String(decoding: self.collector.bytes.withLock { $0 }, as: UTF8.self)
+            if received.contains(marker) { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return received
+    }
+
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         let bytes = Mutex<[UInt8]>([])
