@@ -1,4 +1,6 @@
 import ArgumentParser
+import NIOCore
+import NIOPosix
 
 /// The `session-context` command: `serve` runs a worker; `token`, `events` and `scripts` help operators.
 @main
@@ -9,4 +11,21 @@ struct App: AsyncParsableCommand {
         subcommands: [ServeCommand.self, TokenCommand.self, EventsCommand.self, ScriptsCommand.self],
         defaultSubcommand: ServeCommand.self
     )
+
+    /// Runs the command with NIO's event loops as Swift Concurrency's global executor, so that a
+    /// request's handler runs on the event loop threads that do its I/O instead of hopping to and
+    /// from the default thread pool (see README, performance). Nothing in the process blocks a thread.
+    static func main() async {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        do {
+            var command = try self.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            self.exit(withError: error)
+        }
+    }
 }
