@@ -7,6 +7,8 @@ public struct SessionSnapshot: Sendable {
     public let sessionId: String
     /// The hash's field/value pairs in Redis's order.
     public let fields: [(name: ByteBuffer, value: ByteBuffer)]
+    /// The JSON form, when it was rendered ahead (for the near cache, which serves it many times).
+    private var rendered: ByteBuffer?
 
     /// A snapshot from a flat `HGETALL` reply; nil when it is empty (no such session).
     public init?(sessionId: String, hgetall reply: RESPValue) {
@@ -22,6 +24,13 @@ public struct SessionSnapshot: Sendable {
         }
         self.sessionId = sessionId
         self.fields = fields
+    }
+
+    /// This snapshot with its JSON form rendered once, to be served many times.
+    public func prerendered() -> SessionSnapshot {
+        var copy = self
+        copy.rendered = self.renderJSON()
+        return copy
     }
 
     /// The stored version.
@@ -40,6 +49,7 @@ public struct SessionSnapshot: Sendable {
     /// The context's JSON form: `sessionId`, the standard fields that are set (in the contract's
     /// order), `context` (attribute values spliced in as stored) and `metadata`.
     public func renderJSON() -> ByteBuffer {
+        if let rendered = self.rendered { return rendered }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(256 + self.fields.reduce(0) { $0 + $1.name.readableBytes + $1.value.readableBytes })
         buffer.writeStaticString("{\"sessionId\":")

@@ -49,7 +49,12 @@ public struct SessionStore: Sendable {
         let ticket = self.nearCache?.ticket()
         let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
         let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
-        if let snapshot, let ticket { self.nearCache?.insert(snapshot, for: address, ticket: ticket) }
+        if let snapshot, let ticket {
+            // Cached contexts are rendered once, on the way in: a hit costs no JSON work.
+            let rendered = snapshot.prerendered()
+            self.nearCache?.insert(rendered, for: address, ticket: ticket)
+            return rendered
+        }
         return snapshot
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import TestSupport
 import Testing
@@ -37,6 +38,32 @@ struct RedisConnectionPoolTests {
             #expect(try await pool.send(RESPCommand("GET", key)).int == 500)
             _ = try await pool.send(RESPCommand("DEL", key))
         }
+    }
+
+    @Test("A command sent from one of the pool's event loops goes out on a connection of that loop")
+    func eventLoopAffinity() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let pool = RedisConnectionPool(
+            configuration: .init(endpoint: try RedisServer.shared(), size: 4), eventLoopGroup: group, logger: Logger(label: "test")
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await pool.run() }
+            _ = try await pool.send(RESPCommand("PING"))
+            while pool.connectionCount < 4 { try await Task.sleep(for: .milliseconds(10)) }
+            for eventLoop in group.makeIterator() {
+                for _ in 0..<8 {
+                    let lease = try await eventLoop.submit { pool.lease() }.get()
+                    guard case .connection(let chosen) = lease else { Issue.record("no connection: \(lease)"); continue }
+                    #expect(chosen.eventLoop === eventLoop)
+                }
+            }
+            // Off the pool's loops it is plain round-robin over all four.
+            var seen: [ObjectIdentifier] = []
+            for _ in 0..<4 { seen.append(ObjectIdentifier(try await pool.connection())) }
+            #expect(Set(seen).count == 4)
+            tasks.cancelAll()
+        }
+        try await group.shutdownGracefully()
     }
 
     @Test("A script unknown to the server is loaded on NOSCRIPT and run")

@@ -44,6 +44,23 @@ struct AuthTests {
         }
     }
 
+    @Test("The Bearer scheme is matched in any case; other schemes and an empty token are 401")
+    func bearerScheme() async throws {
+        let fixture = try Fixture()
+        let token = try await fixture.managementToken()
+        try await fixture.withApp { client async throws in
+            let path = "/session-context/\(fixture.tenant)/context/none"
+            for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+                let response = try await client.send(.get, path, headers: [.authorization: "\(scheme) \(token)"])
+                #expect(response.status == .notFound, "\(scheme)")
+            }
+            for header in ["Basic \(token)", "Bearer ", "Bearer", "Bearer\(token)", "Beare \(token)", "Bearar \(token)"] {
+                let response = try await client.send(.get, path, headers: [.authorization: header])
+                #expect(response.status == .unauthorized, "\(header.prefix(12))")
+            }
+        }
+    }
+
     @Test("A verified token is remembered only while it is valid: after exp it is refused again")
     func cachedTokenExpires() async throws {
         let verifier = try await TokenVerifier(secret: Fixture.secret, jwks: nil)

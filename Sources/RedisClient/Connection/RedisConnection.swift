@@ -13,6 +13,9 @@ public final class RedisConnection: Sendable {
     /// How long a command may wait for its reply.
     public let commandTimeout: TimeAmount
 
+    /// The event loop the connection's channel runs on.
+    public var eventLoop: any EventLoop { self.channel.eventLoop }
+
     private init(channel: any Channel, commandTimeout: TimeAmount) {
         self.channel = channel
         self.commandTimeout = commandTimeout

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The mutable part of ``RedisConnectionPool``: which slots are up, which failed, who waits.
 struct PoolState {
     /// The outcome of asking for a connection.
@@ -22,14 +24,21 @@ struct PoolState {
         self.slotFailed = Array(repeating: false, count: size)
     }
 
-    /// A connection round-robin, or why there is none, or that the caller should wait.
-    mutating func lease() -> Lease {
+    /// A connection round-robin, preferring one on `eventLoop` (the caller's, so that the command
+    /// and its reply stay on the caller's thread); or why there is none, or that the caller should wait.
+    mutating func lease(preferring eventLoop: (any EventLoop)? = nil) -> Lease {
         if self.isShutDown {
             return .unavailable(RedisError(.shutdown, "the Redis client is shutting down"))
         }
         if !self.connections.isEmpty {
-            self.nextIndex &+= 1
-            return .connection(self.connections[self.nextIndex % self.connections.count])
+            self.nextIndex = (self.nextIndex + 1) % self.connections.count
+            if let eventLoop {
+                for offset in 0..<self.connections.count {
+                    let candidate = self.connections[(self.nextIndex + offset) % self.connections.count]
+                    if candidate.eventLoop === eventLoop { return .connection(candidate) }
+                }
+            }
+            return .connection(self.connections[self.nextIndex])
         }
         if self.slotFailed.contains(true) {
             return .unavailable(RedisError(.connectionUnavailable, "Redis is unreachable"))

@@ -100,15 +100,22 @@ public final class RedisConnectionPool: Service, Sendable {
         }
     }
 
+    /// How many connections are up.
+    var connectionCount: Int {
+        self.state.withLock { $0.connections.count }
+    }
+
     /// Whether at least one connection is up.
     public var isConnected: Bool {
         self.state.withLock { !$0.connections.isEmpty }
     }
 
     /// A connection that is up, waiting for one only while no attempt has failed yet.
+    ///
+    /// Called on one of the group's event loops (as request handlers are when Swift Concurrency runs
+    /// on NIO's event loops), it prefers a connection of that loop: no thread hop for the command.
     public func connection() async throws(RedisError) -> RedisConnection {
-        let immediate = self.state.withLock { state -> PoolState.Lease in state.lease() }
-        switch immediate {
+        switch self.lease() {
         case .connection(let connection):
             return connection
         case .unavailable(let error):
@@ -116,6 +123,12 @@ public final class RedisConnectionPool: Service, Sendable {
         case .wait:
             return try await self.waitForConnection()
         }
+    }
+
+    /// A connection now if one is up (of the current event loop when there is one), else what to do.
+    func lease() -> PoolState.Lease {
+        let current = MultiThreadedEventLoopGroup.currentEventLoop
+        return self.state.withLock { $0.lease(preferring: current) }
     }
 
     private func waitForConnection() async throws(RedisError) -> RedisConnection {
@@ -153,11 +166,14 @@ public final class RedisConnectionPool: Service, Sendable {
     private func maintain(slot: Int) async {
         var backoff = self.configuration.minimumBackoff
         var wasReported = false
+        // Each slot stays on one event loop, so the connections are spread evenly over the loops.
+        let loops = Array(self.eventLoopGroup.makeIterator())
+        let eventLoop = loops.isEmpty ? self.eventLoopGroup.next() : loops[slot % loops.count]
         while !Task.isCancelled {
             do {
                 let connection = try await RedisConnection.connect(
                     to: self.configuration.endpoint,
-                    on: self.eventLoopGroup.next(),
+                    on: eventLoop,
                     connectTimeout: self.configuration.connectTimeout,
                     commandTimeout: self.configuration.commandTimeout
                 )

@@ -23,12 +23,12 @@ struct TokenAuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization] else {
             throw APIError.unauthorized("a bearer token is required", tokenPresented: false)
         }
-        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+        guard let token = Self.bearerToken(header) else {
             throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
         }
         let claims: TokenClaims
         do {
-            claims = try await self.verifier.verify(String(header.dropFirst(7)))
+            claims = try await self.verifier.verify(token)
         } catch let error as TokenVerifier.Failure {
             throw APIError.unauthorized(error.message)
         } catch {
@@ -52,5 +52,14 @@ struct TokenAuthMiddleware: RouterMiddleware {
         var context = context
         context.identity = Identity(claims: claims, tenant: tenant)
         return try await next(request, context)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (the scheme in any case), else nil.
+    static func bearerToken(_ header: String) -> String? {
+        let utf8 = header.utf8
+        guard utf8.count > 7 else { return nil }
+        let scheme = utf8.prefix(7)
+        guard scheme.elementsEqual("bearer ".utf8, by: { ($0 | 0x20) == $1 }) else { return nil }
+        return String(header.utf8.dropFirst(7))
     }
 }

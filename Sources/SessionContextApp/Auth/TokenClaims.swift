@@ -38,6 +38,6 @@ public struct TokenClaims: JWTPayload, Equatable {
     /// Whether the token carries any of `scopes`.
     public func hasAnyScope(of scopes: Set<String>) -> Bool {
         guard let scope else { return false }
-        return scope.split(separator: " ").contains { scopes.contains(String($0)) }
+        return scope.split(separator: " ").contains { granted in scopes.contains { $0 == granted } }
     }
 }

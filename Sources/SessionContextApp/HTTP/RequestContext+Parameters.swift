@@ -14,7 +14,7 @@ extension AppRequestContext {
     /// The session id of the path, validated.
     func pathSessionId() throws -> String {
         // The path carries it percent-encoded (a client may well write ":" as %3A).
-        guard let sessionId = try self.parameters.require("sessionId").removingPercentEncoding,
+        guard let sessionId = Self.percentDecoded(try self.parameters.require("sessionId")),
             Identifiers.isValidSessionId(sessionId)
         else {
             throw APIError.badRequest("sessionId must be 1 to 128 characters of A-Z a-z 0-9 . _ : -")
@@ -25,12 +25,18 @@ extension AppRequestContext {
     /// The attribute name of the path, percent-decoded and validated.
     func pathAttributeName() throws -> String {
         let raw = try self.parameters.require("attributeName")
-        guard let name = raw.removingPercentEncoding else {
+        guard let name = Self.percentDecoded(raw) else {
             throw APIError.badRequest("attributeName is not valid percent-encoded UTF-8")
         }
         guard Identifiers.isValidAttributeName(name) else {
             throw APIError.badRequest("attributeName must be 1 to 256 characters without control characters")
         }
         return name
+    }
+
+    /// `raw` percent-decoded; nil when it is not valid percent-encoded UTF-8. Most values hold no
+    /// `%` at all and are returned as they are, without Foundation's decoder.
+    private static func percentDecoded(_ raw: String) -> String? {
+        raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw
     }
 }
