@@ -24,6 +24,28 @@ struct HiredisReplyReaderTests {
         ])
     }
 
+    @Test("Bulk strings of nested arrays keep their own bytes (one buffer per reply, sliced)")
+    func nestedBulkStrings() throws {
+        let values = try self.replies(["*4\r\n$1\r\na\r\n*3\r\n$0\r\n\r\n$3\r\nbcd\r\n$-1\r\n:5\r\n$4\r\ne\r\nf\r\n$2\r\ngh\r\n"])
+        #expect(values == [
+            .array([
+                .bulkString(ByteBuffer(string: "a")),
+                .array([.bulkString(ByteBuffer()), .bulkString(ByteBuffer(string: "bcd")), .null]),
+                .integer(5),
+                .bulkString(ByteBuffer(string: "e\r\nf")),
+            ]),
+            .bulkString(ByteBuffer(string: "gh")),
+        ])
+        // A slice changed by its owner leaves the others as they were.
+        guard case .array(let elements) = values[0], case .bulkString(var first) = elements[0], case .bulkString(let last) = elements[3] else {
+            Issue.record("unexpected shape: \(values)")
+            return
+        }
+        first.writeString("zzz")
+        #expect(String(buffer: first) == "azzz")
+        #expect(String(buffer: last) == "e\r\nf")
+    }
+
     @Test("A reply split at every byte comes out whole, once")
     func split() throws {
         let wire = "*3\r\n$5\r\nhello\r\n:-7\r\n*1\r\n+x\r\n"

@@ -43,15 +43,52 @@ final class HiredisReplyReader {
         RedisError(.protocolError, String(cString: chiredis_reader_error(self.reader)))
     }
 
+    /// The reply as a ``RESPValue``. Every bulk string of the reply is copied into one buffer and
+    /// handed out as a slice of it: one allocation per reply instead of one per string (an
+    /// `HGETALL` of a context has two dozen).
     private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+        var arena = ByteBuffer()
+        arena.reserveCapacity(Self.bulkBytes(in: reply))
+        Self.copyBulkStrings(of: reply, into: &arena)
+        var offset = 0
+        return Self.value(of: reply, arena: arena, offset: &offset)
+    }
+
+    /// How many bytes the bulk strings of `reply` hold, nested arrays included.
+    private static func bulkBytes(in reply: UnsafeMutablePointer<redisReply>) -> Int {
+        let reply = reply.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING: return reply.len
+        case REDIS_REPLY_ARRAY:
+            var total = 0
+            for index in 0..<reply.elements { if let element = reply.element[index] { total += Self.bulkBytes(in: element) } }
+            return total
+        default: return 0
+        }
+    }
+
+    /// Writes the bulk strings of `reply` into `arena`, in the order ``value(of:arena:offset:)`` reads them.
+    private static func copyBulkStrings(of reply: UnsafeMutablePointer<redisReply>, into arena: inout ByteBuffer) {
         let reply = reply.pointee
         switch reply.type {
         case REDIS_REPLY_STRING:
-            return .bulkString(Self.buffer(reply.str, reply.len))
+            if let pointer = reply.str, reply.len > 0 { arena.writeBytes(UnsafeRawBufferPointer(start: pointer, count: reply.len)) }
+        case REDIS_REPLY_ARRAY:
+            for index in 0..<reply.elements { if let element = reply.element[index] { Self.copyBulkStrings(of: element, into: &arena) } }
+        default: break
+        }
+    }
+
+    private static func value(of reply: UnsafeMutablePointer<redisReply>, arena: ByteBuffer, offset: inout Int) -> RESPValue {
+        let reply = reply.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING:
+            defer { offset += reply.len }
+            return .bulkString(arena.getSlice(at: arena.readerIndex + offset, length: reply.len) ?? ByteBuffer())
         case REDIS_REPLY_STATUS:
-            return .simpleString(String(buffer: Self.buffer(reply.str, reply.len)))
+            return .simpleString(Self.string(reply.str, reply.len))
         case REDIS_REPLY_ERROR:
-            return .error(String(buffer: Self.buffer(reply.str, reply.len)))
+            return .error(Self.string(reply.str, reply.len))
         case REDIS_REPLY_INTEGER:
             return .integer(Int64(reply.integer))
         case REDIS_REPLY_ARRAY:
@@ -59,7 +96,7 @@ final class HiredisReplyReader {
             elements.reserveCapacity(reply.elements)
             for index in 0..<reply.elements {
                 if let element = reply.element[index] {
-                    elements.append(Self.value(of: element))
+                    elements.append(Self.value(of: element, arena: arena, offset: &offset))
                 } else {
                     elements.append(.null)
                 }
@@ -70,8 +107,8 @@ final class HiredisReplyReader {
         }
     }
 
-    private static func buffer(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> ByteBuffer {
-        guard let pointer, length > 0 else { return ByteBuffer() }
-        return ByteBuffer(bytes: UnsafeRawBufferPointer(start: pointer, count: length))
+    private static func string(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {
+        guard let pointer, length > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
 }
