@@ -33,6 +33,17 @@ public struct SessionSnapshot: Sendable {
         return copy
     }
 
+    /// The decimal integer in `bytes` (as the scripts store numbers), without making a `String`.
+    private static func decimal(_ bytes: ByteBuffer) -> Int64? {
+        guard bytes.readableBytes > 0, bytes.readableBytes < 19 else { return nil }
+        var value: Int64 = 0
+        for byte in bytes.readableBytesView {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
     /// The stored version.
     public var version: Int64 { self.meta("_v").flatMap { Int64(String(buffer: $0)) } ?? 0 }
 
@@ -64,27 +75,27 @@ public struct SessionSnapshot: Sendable {
             buffer.writeStaticString(",\"")
             buffer.writeString(field.rawValue)
             buffer.writeStaticString("\":")
-            JSONWriter.writeString(String(buffer: value), into: &buffer)
+            JSONWriter.writeString(utf8: value.readableBytesView, into: &buffer)
         }
         buffer.writeStaticString(",\"context\":{")
         var first = true
         for (name, value) in self.fields where name.readableBytesView.first == UInt8(ascii: "@") {
             if !first { buffer.writeInteger(UInt8(ascii: ",")) }
             first = false
-            JSONWriter.writeString(String(buffer: name.getSlice(at: name.readerIndex + 1, length: name.readableBytes - 1)!), into: &buffer)
+            JSONWriter.writeString(utf8: name.readableBytesView.dropFirst(), into: &buffer)
             buffer.writeInteger(UInt8(ascii: ":"))
             buffer.writeImmutableBuffer(value)
         }
         buffer.writeStaticString("},\"metadata\":{\"version\":")
-        buffer.writeString(String(self.version))
-        if let created = self.meta("_c").flatMap({ Int64(String(buffer: $0)) }) {
+        if let version = self.meta("_v") { buffer.writeImmutableBuffer(version) } else { buffer.writeInteger(UInt8(ascii: "0")) }
+        if let created = self.meta("_c").flatMap(Self.decimal) {
             buffer.writeStaticString(",\"createdAt\":\"")
-            buffer.writeString(Timestamp.iso8601(milliseconds: created))
+            Timestamp.writeISO8601(milliseconds: created, into: &buffer)
             buffer.writeInteger(UInt8(ascii: "\""))
         }
-        if let modified = self.meta("_m").flatMap({ Int64(String(buffer: $0)) }) {
+        if let modified = self.meta("_m").flatMap(Self.decimal) {
             buffer.writeStaticString(",\"modifiedAt\":\"")
-            buffer.writeString(Timestamp.iso8601(milliseconds: modified))
+            Timestamp.writeISO8601(milliseconds: modified, into: &buffer)
             buffer.writeInteger(UInt8(ascii: "\""))
         }
         buffer.writeStaticString("}}")

@@ -1,7 +1,16 @@
+import NIOCore
+
 /// Formats epoch milliseconds as UTC ISO-8601 with milliseconds (`2026-02-04T17:06:50.134Z`).
 public enum Timestamp {
     /// The ISO-8601 text of `milliseconds` since the epoch.
     public static func iso8601(milliseconds: Int64) -> String {
+        var buffer = ByteBuffer()
+        self.writeISO8601(milliseconds: milliseconds, into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Appends the ISO-8601 text of `milliseconds` since the epoch, digit by digit (no strings made).
+    public static func writeISO8601(milliseconds: Int64, into buffer: inout ByteBuffer) {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let millis = Int(milliseconds - seconds * 1000)
         var days = seconds / 86_400
@@ -17,28 +26,39 @@ public enum Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        var text = ""
-        text.reserveCapacity(24)
-        Self.append(Int(year), width: 4, to: &text)
-        text.append("-")
-        Self.append(Int(month), width: 2, to: &text)
-        text.append("-")
-        Self.append(Int(day), width: 2, to: &text)
-        text.append("T")
-        Self.append(Int(rest / 3600), width: 2, to: &text)
-        text.append(":")
-        Self.append(Int(rest % 3600 / 60), width: 2, to: &text)
-        text.append(":")
-        Self.append(Int(rest % 60), width: 2, to: &text)
-        text.append(".")
-        Self.append(millis, width: 3, to: &text)
-        text.append("Z")
-        return text
+        Self.write(Int(year), width: 4, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        Self.write(Int(month), width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        Self.write(Int(day), width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "T"))
+        Self.write(Int(rest / 3600), width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        Self.write(Int(rest % 3600 / 60), width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        Self.write(Int(rest % 60), width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "."))
+        Self.write(millis, width: 3, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "Z"))
     }
 
-    private static func append(_ number: Int, width: Int, to text: inout String) {
-        let digits = String(number)
-        if digits.count < width { text.append(String(repeating: "0", count: width - digits.count)) }
-        text.append(digits)
+    /// Writes `number` (not negative) in decimal, zero-padded to at least `width` digits.
+    private static func write(_ number: Int, width: Int, into buffer: inout ByteBuffer) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = max(number, 0)
+        withUnsafeMutableBytes(of: &digits) { storage in
+            repeat {
+                storage[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            while count < width {
+                storage[count] = UInt8(ascii: "0")
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { buffer.writeInteger(storage[index]) }
+        }
     }
 }

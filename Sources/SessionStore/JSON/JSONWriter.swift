@@ -37,16 +37,17 @@ public enum JSONWriter {
 
     /// Appends `text` as a JSON string literal.
     public static func writeString(_ text: String, into buffer: inout ByteBuffer) {
+        self.writeString(utf8: text.utf8, into: &buffer)
+    }
+
+    /// Appends the UTF-8 text `bytes` (e.g. a value read from Redis, without making a `String` of
+    /// it) as a JSON string literal.
+    public static func writeString<Bytes: Collection>(utf8 bytes: Bytes, into buffer: inout ByteBuffer) where Bytes.Element == UInt8 {
         buffer.writeInteger(UInt8(ascii: "\""))
-        var needsEscape = false
-        for byte in text.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            buffer.writeString(text)
+        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            buffer.writeBytes(bytes)
         } else {
-            for byte in text.utf8 {
+            for byte in bytes {
                 switch byte {
                 case 0x22: buffer.writeStaticString("\\\"")
                 case 0x5C: buffer.writeStaticString("\\\\")
