@@ -27,9 +27,8 @@ local caller = ARGV[6]
 local stream_max = tonumber(ARGV[7])
 local max_attributes = tonumber(ARGV[8])
 local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN, TOO_MANY = 0, 1, 2, 3, 4, 5
--- The standard fields: hash field -> API name (the name events report in `changed`).
-local STANDARD = { 'cu', 'si', 'cy', 'ca', 'tl', 'la' }
-local LABEL = { cu = 'customerId', si = 'siteCode', cy = 'currency', ca = 'cartId', tl = 'targetLocation', la = 'language' }
+-- (The tables of standard fields live in the scripts that need them: every table built here
+-- is built on every call of every script.)
 local CUSTOMER = 'cu'
 
 local function now_ms()
