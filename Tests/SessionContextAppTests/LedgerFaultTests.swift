@@ -204,7 +204,8 @@ final class LedgerLoad: Sendable {
     /// Ends the load: every client stops after its current request.
     func stop() { self.state.withLock { $0.stopped = true } }
 
-    private var stopped: Bool { self.state.withLock { $0.stopped } }
+    /// Whether the clients should stop: ``stop()`` was called, or the test is being torn down.
+    private var stopped: Bool { Task.isCancelled || self.state.withLock { $0.stopped } }
 
     /// Runs one client until ``stop()``.
     func runClient(_ index: Int) async {
