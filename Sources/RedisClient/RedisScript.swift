@@ -8,6 +8,8 @@ public struct RedisScript: Sendable {
     public let source: String
     /// The SHA-1 of the source in hex, as Redis names the script.
     public let sha1: String
+    /// `EVALSHA <sha1>`, encoded once.
+    private let head: RESPArguments
 
     /// A script from its Lua source.
     public init(source: String) {
@@ -16,13 +18,13 @@ public struct RedisScript: Sendable {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
+        self.head = RESPArguments(["EVALSHA", self.sha1])
     }
 
     /// Starts an `EVALSHA` command of this script with `keys`; append `argumentCount` arguments to it.
     public func command(keys: [String], argumentCount: Int, capacity: Int = 256) -> RESPCommand {
         var command = RESPCommand(argumentCount: 3 + keys.count + argumentCount, capacity: capacity)
-        command.append("EVALSHA")
-        command.append(self.sha1)
+        command.append(self.head)
         command.append(keys.count)
         for key in keys { command.append(key) }
         return command

@@ -34,12 +34,20 @@ public struct SessionStore: Sendable {
     public let configuration: Configuration
     /// The optional near cache of the management read.
     public let nearCache: NearCache?
+    /// The scripts' settings arguments (ARGV[3...5]: origin and TTLs), encoded once.
+    private let settingsBeforeCaller: RESPArguments
+    /// The scripts' settings arguments (ARGV[7...8]: stream length, attribute limit), encoded once.
+    private let settingsAfterCaller: RESPArguments
 
     /// A store on `redis`, with a near cache for the management read if `nearCache` is given.
     public init(redis: RedisConnectionPool, configuration: Configuration, nearCache: NearCache? = nil) {
         self.redis = redis
         self.configuration = configuration
         self.nearCache = nearCache
+        self.settingsBeforeCaller = RESPArguments([
+            configuration.origin, String(configuration.anonymousTTL), String(configuration.customerTTL),
+        ])
+        self.settingsAfterCaller = RESPArguments([String(configuration.streamMaxLength), String(configuration.maxAttributes)])
     }
 
     /// The context at `address`, without touching its TTL (the management read); from the near
@@ -160,12 +168,9 @@ public struct SessionStore: Sendable {
     private func appendPreludeArguments(to command: inout RESPCommand, _ address: SessionAddress, _ caller: SessionCaller) {
         command.append(address.tenant)
         command.append(address.sessionId)
-        command.append(self.configuration.origin)
-        command.append(self.configuration.anonymousTTL)
-        command.append(self.configuration.customerTTL)
+        command.append(self.settingsBeforeCaller)
         command.append(caller.scriptArgument)
-        command.append(self.configuration.streamMaxLength)
-        command.append(self.configuration.maxAttributes)
+        command.append(self.settingsAfterCaller)
     }
 
     private func write(

@@ -5,6 +5,20 @@ import Testing
 
 @Suite("RESP command encoding")
 struct RESPCommandTests {
+    @Test("Arguments encoded ahead are the same bytes as arguments appended one by one")
+    func preEncodedArguments() {
+        var direct = RESPCommand(argumentCount: 5)
+        for argument in ["EVALSHA", "abc", "0", "-12", "1234567890"] { direct.append(argument) }
+        var mixed = RESPCommand(argumentCount: 5)
+        mixed.append(RESPArguments(["EVALSHA", "abc"]))
+        mixed.append(0)
+        mixed.append(-12)
+        mixed.append(RESPArguments(["1234567890"]))
+        #expect(mixed.isComplete)
+        #expect(String(buffer: mixed.buffer) == String(buffer: direct.buffer))
+        #expect(String(buffer: direct.buffer).hasPrefix("*5\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n0\r\n$3\r\n-12\r\n$10\r\n"))
+    }
+
     @Test("Commands are arrays of bulk strings, byte for byte")
     func encoding() {
         let command = RESPCommand("SET", "key", "välue")

@@ -22,7 +22,7 @@ public struct RESPCommand: Sendable {
         self.buffer = ByteBuffer()
         self.buffer.reserveCapacity(capacity + 16)
         self.buffer.writeInteger(UInt8(ascii: "*"))
-        self.buffer.writeString(String(argumentCount))
+        self.buffer.writeDecimal(argumentCount)
         self.buffer.writeStaticString("\r\n")
     }
 
@@ -54,7 +54,16 @@ public struct RESPCommand: Sendable {
 
     /// Appends one argument, an integer in decimal.
     public mutating func append(_ argument: Int) {
-        self.append(String(argument))
+        var digits = ByteBuffer()
+        digits.writeDecimal(argument)
+        self.append(digits)
+    }
+
+    /// Appends arguments encoded ahead of time (see ``RESPArguments``): the same bytes, no work.
+    public mutating func append(_ arguments: RESPArguments) {
+        precondition(self.appended + arguments.count <= self.argumentCount, "more arguments than announced")
+        self.appended += arguments.count
+        self.buffer.writeImmutableBuffer(arguments.encoded)
     }
 
     /// Whether every announced argument has been appended.
@@ -64,7 +73,50 @@ public struct RESPCommand: Sendable {
         precondition(self.appended < self.argumentCount, "more arguments than announced")
         self.appended += 1
         self.buffer.writeInteger(UInt8(ascii: "$"))
-        self.buffer.writeString(String(length))
+        self.buffer.writeDecimal(length)
         self.buffer.writeStaticString("\r\n")
+    }
+}
+
+/// Arguments that are the same in every command that carries them (a script's SHA, settings),
+/// encoded once as RESP bulk strings and appended to each command as they are.
+public struct RESPArguments: Sendable {
+    /// How many arguments.
+    public let count: Int
+    /// Their RESP encoding.
+    let encoded: ByteBuffer
+
+    /// The encoding of `arguments`.
+    public init(_ arguments: [String]) {
+        var command = RESPCommand(argumentCount: arguments.count)
+        for argument in arguments { command.append(argument) }
+        var encoded = command.buffer
+        // Drop the array header: these bytes go inside another command's array.
+        while let byte = encoded.readInteger(as: UInt8.self), byte != UInt8(ascii: "\n") {}
+        self.count = arguments.count
+        self.encoded = encoded
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `value` in decimal ASCII without making a `String`.
+    mutating func writeDecimal(_ value: Int) {
+        if value < 0 {
+            self.writeInteger(UInt8(ascii: "-"))
+            self.writeString(String(value.magnitude))
+            return
+        }
+        if value < 10 {
+            self.writeInteger(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            self.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }
