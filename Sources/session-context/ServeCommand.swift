@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated scopes that grant the management side (env SESSION_CONTEXT_MANAGE_SCOPES; default session_context.context_manage,sessioncontext.context_manage).")
     var manageScopes: String?
 
-    @Option(help: "Connections to Redis per worker (env SESSION_CONTEXT_REDIS_POOL_SIZE; default 4).")
+    @Option(help: "Connections to Redis per worker (env SESSION_CONTEXT_REDIS_POOL_SIZE; default one per event loop, i.e. per core, at least 2).")
     var redisPoolSize: Int?
 
     @Option(help: "Milliseconds a Redis command may take before the request gets 503 (env SESSION_CONTEXT_REDIS_TIMEOUT_MS; default 1000).")

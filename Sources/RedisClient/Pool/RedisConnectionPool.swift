@@ -16,6 +16,10 @@ import Synchronization
 public final class RedisConnectionPool: Service, Sendable {
     /// The pool's settings.
     public struct Configuration: Sendable {
+        /// The size to choose when nothing else says: one connection per event loop of NIO's shared
+        /// group (one per core), at least two, so that every loop has a connection of its own.
+        public static var defaultSize: Int { max(2, NIOSingletons.groupLoopCountSuggestion) }
+
         /// The server and its credentials.
         public var endpoint: RedisEndpoint
         /// How many connections to keep open.

@@ -1,4 +1,5 @@
 import Logging
+import RedisClient
 
 /// Everything a worker is configured with. The command line reads each from a flag or an
 /// environment variable (see `session-context serve --help` and the README's table).
@@ -21,8 +22,9 @@ public struct ServiceConfiguration: Sendable {
     public var bodyLimit: Int = 64 * 1024
     /// The scopes that grant the management side.
     public var manageScopes: Set<String> = ["session_context.context_manage", "sessioncontext.context_manage"]
-    /// Connections in the Redis pool.
-    public var redisPoolSize: Int = 4
+    /// Connections in the Redis pool. By default one per event loop (at least two): a request's
+    /// command then always finds a connection on its own loop (see `RedisConnectionPool`).
+    public var redisPoolSize: Int = RedisConnectionPool.Configuration.defaultSize
     /// How long a Redis command may take before the request gets a 503, milliseconds.
     public var redisTimeoutMilliseconds: Int = 1000
     /// How long connecting to Redis may take, milliseconds.
