@@ -44,8 +44,6 @@ public struct SessionSnapshot: Sendable {
         return value
     }
 
-    /// The stored version.
-    public var version: Int64 { self.meta("_v").flatMap { Int64(String(buffer: $0)) } ?? 0 }
 
     /// The value of standard field `field`, if set.
     public func value(of field: StandardField) -> String? {

@@ -1,4 +1,5 @@
 import NIOCore
+import RedisClient
 
 /// Formats epoch milliseconds as UTC ISO-8601 with milliseconds (`2026-02-04T17:06:50.134Z`).
 public enum Timestamp {
@@ -26,39 +27,19 @@ public enum Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        Self.write(Int(year), width: 4, into: &buffer)
+        buffer.writeDecimal(Int(year), minimumDigits: 4)
         buffer.writeInteger(UInt8(ascii: "-"))
-        Self.write(Int(month), width: 2, into: &buffer)
+        buffer.writeDecimal(Int(month), minimumDigits: 2)
         buffer.writeInteger(UInt8(ascii: "-"))
-        Self.write(Int(day), width: 2, into: &buffer)
+        buffer.writeDecimal(Int(day), minimumDigits: 2)
         buffer.writeInteger(UInt8(ascii: "T"))
-        Self.write(Int(rest / 3600), width: 2, into: &buffer)
+        buffer.writeDecimal(Int(rest / 3600), minimumDigits: 2)
         buffer.writeInteger(UInt8(ascii: ":"))
-        Self.write(Int(rest % 3600 / 60), width: 2, into: &buffer)
+        buffer.writeDecimal(Int(rest % 3600 / 60), minimumDigits: 2)
         buffer.writeInteger(UInt8(ascii: ":"))
-        Self.write(Int(rest % 60), width: 2, into: &buffer)
+        buffer.writeDecimal(Int(rest % 60), minimumDigits: 2)
         buffer.writeInteger(UInt8(ascii: "."))
-        Self.write(millis, width: 3, into: &buffer)
+        buffer.writeDecimal(millis, minimumDigits: 3)
         buffer.writeInteger(UInt8(ascii: "Z"))
-    }
-
-    /// Writes `number` (not negative) in decimal, zero-padded to at least `width` digits.
-    private static func write(_ number: Int, width: Int, into buffer: inout ByteBuffer) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = max(number, 0)
-        withUnsafeMutableBytes(of: &digits) { storage in
-            repeat {
-                storage[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            while count < width {
-                storage[count] = UInt8(ascii: "0")
-                count += 1
-            }
-            for index in stride(from: count - 1, through: 0, by: -1) { buffer.writeInteger(storage[index]) }
-        }
     }
 }

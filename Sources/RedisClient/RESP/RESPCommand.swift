@@ -54,9 +54,9 @@ public struct RESPCommand: Sendable {
 
     /// Appends one argument, an integer in decimal.
     public mutating func append(_ argument: Int) {
-        var digits = ByteBuffer()
-        digits.writeDecimal(argument)
-        self.append(digits)
+        self.appendHeader(length: ByteBuffer.decimalLength(of: argument))
+        self.buffer.writeDecimal(argument)
+        self.buffer.writeStaticString("\r\n")
     }
 
     /// Appends arguments encoded ahead of time (see ``RESPArguments``): the same bytes, no work.
@@ -95,28 +95,5 @@ public struct RESPArguments: Sendable {
         while let byte = encoded.readInteger(as: UInt8.self), byte != UInt8(ascii: "\n") {}
         self.count = arguments.count
         self.encoded = encoded
-    }
-}
-
-extension ByteBuffer {
-    /// Writes `value` in decimal ASCII without making a `String`.
-    mutating func writeDecimal(_ value: Int) {
-        if value < 0 {
-            self.writeInteger(UInt8(ascii: "-"))
-            self.writeString(String(value.magnitude))
-            return
-        }
-        if value < 10 {
-            self.writeInteger(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            self.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 }

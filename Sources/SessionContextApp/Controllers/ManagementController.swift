@@ -50,9 +50,7 @@ struct ManagementController {
 
     @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
         let address = try self.address(context)
-        var response = try await self.store.delete(address).response(sessionId: address.sessionId, forbidden: "")
-        response.headers[.eTag] = nil  // the context is gone: no version to name
-        return response
+        return try await self.store.delete(address).response(sessionId: address.sessionId, forbidden: "", versioned: false)
     }
 
     @Sendable func setAttribute(_ request: Request, context: Context) async throws -> Response {

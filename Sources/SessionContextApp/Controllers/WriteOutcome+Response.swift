@@ -6,12 +6,15 @@ extension SessionWriteOutcome {
     /// The answer to a write: `success` when it was applied or changed nothing, else the contract's error.
     ///
     /// A successful answer carries the context's version afterwards as `ETag: "<version>"`, so a
-    /// client can send its next PUT or PATCH without reading the context again.
-    func response(sessionId: String, forbidden: String, success: () -> Response = { .noContent }) throws -> Response {
+    /// client can send its next PUT or PATCH without reading the context again; not when the write
+    /// ended the context (`versioned: false`): there is no version left to name.
+    func response(
+        sessionId: String, forbidden: String, versioned: Bool = true, success: () -> Response = { .noContent }
+    ) throws -> Response {
         switch self {
         case .applied(let version), .unchanged(let version):
             var response = success()
-            response.headers[.eTag] = "\"\(version)\""
+            if versioned { response.headers[.eTag] = "\"\(version)\"" }
             return response
         case .notFound: throw APIError.sessionNotFound(sessionId)
         case .conflict(let currentVersion): throw APIError.versionConflict(currentVersion)

@@ -6,8 +6,7 @@ extension SessionScripts {
 -- ARGV[9]  expected version
 -- ARGV[10..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
 --           Fields are standard hash fields (si, cy, tl, la) or "@" .. attribute name.
--- The standard fields: hash field -> API name (the name events report in `changed`).
-local LABEL = { cu = 'customerId', si = 'siteCode', cy = 'currency', ca = 'cartId', tl = 'targetLocation', la = 'language' }
+local _, LABEL = standard_fields()
 local expected = tonumber(ARGV[9])
 local fields = load()
 if not fields then return { NOT_FOUND } end

@@ -27,8 +27,13 @@ local caller = ARGV[6]
 local stream_max = tonumber(ARGV[7])
 local max_attributes = tonumber(ARGV[8])
 local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN, TOO_MANY = 0, 1, 2, 3, 4, 5
--- (The tables of standard fields live in the scripts that need them: every table built here
--- is built on every call of every script.)
+-- The standard fields (hash field names) and hash field -> API name (the name events report in
+-- `changed`). A function, so that only the scripts that use them build them: a table built at
+-- the top level here is built on every call of every script.
+local function standard_fields()
+  return { 'cu', 'si', 'cy', 'ca', 'tl', 'la' },
+    { cu = 'customerId', si = 'siteCode', cy = 'currency', ca = 'cartId', tl = 'targetLocation', la = 'language' }
+end
 local CUSTOMER = 'cu'
 
 local function now_ms()

@@ -6,9 +6,7 @@ extension SessionScripts {
 -- ARGV[9]  expected version   ARGV[10]  "1" to upsert   ARGV[11]  customer id of a valid saas-token, or ""
 -- ARGV[12..17]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
 -- ARGV[18] "1" when the body has "context"; then ARGV[19..] pairs of attribute field ("@"..name), JSON value
--- The standard fields: hash field -> API name (the name events report in `changed`).
-local STANDARD = { 'cu', 'si', 'cy', 'ca', 'tl', 'la' }
-local LABEL = { cu = 'customerId', si = 'siteCode', cy = 'currency', ca = 'cartId', tl = 'targetLocation', la = 'language' }
+local STANDARD, LABEL = standard_fields()
 local expected, upsert, saas_customer = tonumber(ARGV[9]), ARGV[10] == '1', ARGV[11]
 local fields, flat = load()
 if not fields and not upsert then return { NOT_FOUND } end
