@@ -42,7 +42,8 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         self.code == .connectionUnavailable || self.code == .connectionClosed || self.code == .timeout
             || self.code == .shutdown
             || (self.code == .serverError && (self.message.hasPrefix("LOADING") || self.message.hasPrefix("BUSY")
-                || self.message.hasPrefix("MASTERDOWN") || self.message.hasPrefix("TRYAGAIN")))
+                || self.message.hasPrefix("MASTERDOWN") || self.message.hasPrefix("TRYAGAIN")
+                || self.message.hasPrefix("READONLY") || self.message.hasPrefix("CLUSTERDOWN")))
     }
 
     public var description: String { "RedisError(\(self.code)): \(self.message)" }

@@ -30,15 +30,3 @@ public struct RedisScript: Sendable {
         return command
     }
 }
-
-extension RedisConnectionPool {
-    /// Runs a complete `EVALSHA` command of `script`; on `NOSCRIPT` loads the script and sends it once more.
-    public func evaluate(_ script: RedisScript, _ command: RESPCommand) async throws(RedisError) -> RESPValue {
-        do {
-            return try await self.send(command)
-        } catch where error.code == .serverError && error.message.hasPrefix("NOSCRIPT") {
-            _ = try await self.send(RESPCommand("SCRIPT", "LOAD", script.source))
-            return try await self.send(command)
-        }
-    }
-}

@@ -15,10 +15,11 @@ public func buildApplication(
     metrics: PrometheusCollectorRegistry? = nil,
     drain: ConnectionDrain? = nil
 ) async throws -> some ApplicationProtocol {
-    let endpoint = try RedisEndpoint(url: configuration.redisURL)
-    let redis = RedisConnectionPool(
-        configuration: .init(
-            endpoint: endpoint,
+    let topology = try RedisTopology(url: configuration.redisURL)
+    let redis = RedisRouter(
+        topology: topology,
+        pool: .init(
+            endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: 6379)),
             size: configuration.redisPoolSize,
             connectTimeout: .milliseconds(Int64(configuration.redisConnectTimeoutMilliseconds)),
             commandTimeout: .milliseconds(Int64(configuration.redisTimeoutMilliseconds))
@@ -39,13 +40,13 @@ public func buildApplication(
     )
     var services: [any Service] = [redis]
     if let nearCache {
-        services.append(NearCacheListener(cache: nearCache, endpoint: endpoint, logger: logger))
+        services.append(NearCacheListener(cache: nearCache, redis: redis, logger: logger))
     }
     if configuration.expiryEvents {
-        services.append(SessionExpiryListener(store: store, endpoint: endpoint, logger: logger))
+        services.append(SessionExpiryListener(store: store, logger: logger))
     }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
-    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, endpoint: endpoint, metrics: metrics, drain: drain)
+    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain)
     return Application(
         router: router,
         // Idle keep-alive connections close after the idle timeout; request headers are bounded
@@ -63,7 +64,6 @@ public func buildRouter(
     store: SessionStore,
     verifier: TokenVerifier,
     configuration: ServiceConfiguration,
-    endpoint: RedisEndpoint,
     metrics: PrometheusCollectorRegistry? = nil,
     drain: ConnectionDrain? = nil
 ) -> Router<AppRequestContext> {
@@ -84,7 +84,7 @@ public func buildRouter(
             ).endpoints)
         .addRoutes(
             EventsController(
-                endpoint: endpoint,
+                store: store,
                 heartbeat: .seconds(configuration.sseHeartbeatSeconds),
                 writeTimeout: .milliseconds(configuration.sseWriteTimeoutMilliseconds),
                 maximumClients: configuration.sseMaximumClients

@@ -8,20 +8,21 @@ import ServiceLifecycle
 /// bypassed); it goes live again, empty, once Redis has confirmed the new subscription.
 public struct NearCacheListener: Service {
     let cache: NearCache
-    let endpoint: RedisEndpoint
+    let redis: RedisRouter
     let logger: Logger
 
-    /// A listener for `cache` reading events from `endpoint`.
-    public init(cache: NearCache, endpoint: RedisEndpoint, logger: Logger) {
+    /// A listener for `cache` reading events through `redis` (on a cluster, from any one node: the
+    /// cluster passes every `PUBLISH` to all nodes).
+    public init(cache: NearCache, redis: RedisRouter, logger: Logger) {
         self.cache = cache
-        self.endpoint = endpoint
+        self.redis = redis
         self.logger = logger
     }
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await RedisSubscription.keepSubscribed(
-                to: self.endpoint,
+                to: { () async throws(RedisError) in try await self.redis.subscriptionEndpoint() },
                 patterns: ["session-context:*:events"],
                 maximumBackoff: .seconds(1),
                 onSubscribed: { self.cache.setLive(true) },

@@ -29,7 +29,7 @@ public struct SessionStore: Sendable {
     }
 
     /// The Redis connections.
-    public let redis: RedisConnectionPool
+    public let redis: RedisRouter
     /// The store's settings.
     public let configuration: Configuration
     /// The optional near cache of the management read.
@@ -39,15 +39,22 @@ public struct SessionStore: Sendable {
     /// The scripts' settings arguments (ARGV[7...8]: stream length, attribute limit), encoded once.
     private let settingsAfterCaller: RESPArguments
 
+    /// Whether changes are also appended to the tenant's durable stream: when configured, and not on
+    /// a Redis Cluster (the stream is one key per tenant, in another slot than the session's).
+    public let hasStream: Bool
+
     /// A store on `redis`, with a near cache for the management read if `nearCache` is given.
-    public init(redis: RedisConnectionPool, configuration: Configuration, nearCache: NearCache? = nil) {
+    public init(redis: RedisRouter, configuration: Configuration, nearCache: NearCache? = nil) {
         self.redis = redis
         self.configuration = configuration
         self.nearCache = nearCache
+        self.hasStream = configuration.streamMaxLength > 0 && !redis.isCluster
         self.settingsBeforeCaller = RESPArguments([
             configuration.origin, String(configuration.anonymousTTL), String(configuration.customerTTL),
         ])
-        self.settingsAfterCaller = RESPArguments([String(configuration.streamMaxLength), String(configuration.maxAttributes)])
+        self.settingsAfterCaller = RESPArguments([
+            String(self.hasStream ? configuration.streamMaxLength : 0), String(configuration.maxAttributes),
+        ])
     }
 
     /// The context at `address`, without touching its TTL (the management read); from the near
@@ -55,7 +62,7 @@ public struct SessionStore: Sendable {
     public func read(_ address: SessionAddress) async throws(RedisError) -> SessionSnapshot? {
         if let cached = self.nearCache?.lookup(address) { return cached }
         let ticket = self.nearCache?.ticket()
-        let reply = try await self.redis.send(RESPCommand("HGETALL", address.key))
+        let reply = try await self.redis.send(RESPCommand("HGETALL", address.key), key: address.key)
         let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
         if let snapshot, let ticket {
             // Cached contexts are rendered once, on the way in: a hit costs no JSON work.
@@ -69,7 +76,7 @@ public struct SessionStore: Sendable {
     /// The context at `address`, restarting its idle clock (the storefront read).
     public func readAndTouch(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
         let command = self.command(SessionScripts.readTouch, address, caller, extra: 0)
-        let reply = try await self.redis.evaluate(SessionScripts.readTouch, command)
+        let reply = try await self.redis.evaluate(SessionScripts.readTouch, command, key: address.key)
         guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
         switch status {
         case 0:
@@ -103,7 +110,11 @@ public struct SessionStore: Sendable {
             command.append(Identifiers.attributeField(attribute.name))
             command.append(attribute.json)
         }
-        let outcome = try await self.write(SessionScripts.replace, command, address: address)
+        // A session about to belong to a customer is entered in that customer's index first, so that
+        // "end all of a customer's sessions" can never miss it (see CustomerIndex).
+        let customer = replacement.standard[.customerId].flatMap { $0.isEmpty ? nil : $0 }
+        let indexing = customer.map { CustomerIndex(tenant: address.tenant, customerId: $0).add(address.sessionId) }
+        let outcome = try await self.write(SessionScripts.replace, command, address: address, after: indexing)
         if case .applied(let version) = outcome { SessionEventMetrics.published(version == 1 ? .created : .updated) }
         return outcome
     }
@@ -141,16 +152,20 @@ public struct SessionStore: Sendable {
 
     /// Ends the session: deletes its context.
     public func delete(_ address: SessionAddress) async throws(RedisError) -> SessionWriteOutcome {
-        let command = self.command(SessionScripts.delete, address, .management, extra: 0)
+        try await self.delete(address, onlyOf: nil)
+    }
+
+    /// Ends the session if it is there and, when `customerId` is given, belongs to that customer.
+    func delete(_ address: SessionAddress, onlyOf customerId: String?) async throws(RedisError) -> SessionWriteOutcome {
+        var command = self.command(SessionScripts.delete, address, .management, extra: 1)
+        command.append(customerId ?? "")
         return try await self.write(SessionScripts.delete, command, address: address, event: .deleted)
     }
 
     /// Publishes the `expired` event of a context Redis expired, unless another worker already did.
     /// Returns whether this worker published it.
     public func announceExpiry(_ address: SessionAddress, claimMilliseconds: Int = 5000) async throws(RedisError) -> Bool {
-        var command = SessionScripts.expired.command(
-            keys: [address.key, address.streamKey, address.expiryClaimKey], argumentCount: 9
-        )
+        var command = SessionScripts.expired.command(keys: self.keys(address) + [address.expiryClaimKey], argumentCount: 9)
         self.appendPreludeArguments(to: &command, address, .management)
         command.append(claimMilliseconds)
         let outcome = try await self.write(SessionScripts.expired, command, address: address, event: .expired)
@@ -160,9 +175,14 @@ public struct SessionStore: Sendable {
 
     /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
     private func command(_ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int) -> RESPCommand {
-        var command = script.command(keys: [address.key, address.streamKey], argumentCount: 8 + extra)
+        var command = script.command(keys: self.keys(address), argumentCount: 8 + extra)
         self.appendPreludeArguments(to: &command, address, caller)
         return command
+    }
+
+    /// The keys every script gets: the context and, when there is one, the tenant's stream.
+    private func keys(_ address: SessionAddress) -> [String] {
+        self.hasStream ? [address.key, address.streamKey] : [address.key]
     }
 
     private func appendPreludeArguments(to command: inout RESPCommand, _ address: SessionAddress, _ caller: SessionCaller) {
@@ -177,9 +197,16 @@ public struct SessionStore: Sendable {
         _ script: RedisScript,
         _ command: RESPCommand,
         address: SessionAddress,
-        event: SessionEventType? = nil
+        event: SessionEventType? = nil,
+        after first: (command: RESPCommand, key: String)? = nil
     ) async throws(RedisError) -> SessionWriteOutcome {
-        let outcome = try await self.decode(try await self.redis.evaluate(script, command))
+        let reply: RESPValue
+        if let first {
+            reply = try await self.redis.evaluate(script, command, key: address.key, after: first)
+        } else {
+            reply = try await self.redis.evaluate(script, command, key: address.key)
+        }
+        let outcome = try await self.decode(reply)
         if let cache = self.nearCache, case .applied = outcome {
             // Read-your-writes on this worker: drop the entry before answering.
             cache.invalidate(address)
@@ -188,7 +215,7 @@ public struct SessionStore: Sendable {
         return outcome
     }
 
-    private func decode(_ reply: RESPValue) throws(RedisError) -> SessionWriteOutcome {
+    func decode(_ reply: RESPValue) throws(RedisError) -> SessionWriteOutcome {
         guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
         let version = parts.count > 1 ? parts[1].int ?? 0 : 0
         switch status {
@@ -202,7 +229,7 @@ public struct SessionStore: Sendable {
         }
     }
 
-    private static func unexpected(_ reply: RESPValue) -> RedisError {
+    static func unexpected(_ reply: RESPValue) -> RedisError {
         RedisError(.protocolError, "unexpected reply from a session script: \(reply)")
     }
 }

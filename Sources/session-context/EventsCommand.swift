@@ -25,7 +25,13 @@ struct EventsCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard Identifiers.isValidTenant(self.tenant) else { throw ValidationError("tenant must match ^[a-z][a-z0-9]+$, 3 to 16 characters") }
-        let endpoint = try RedisEndpoint(url: self.redisURL ?? Environment.value("REDIS_URL") ?? "redis://127.0.0.1:6379/0")
+        let endpoint: RedisEndpoint
+        switch try RedisTopology(url: self.redisURL ?? Environment.value("REDIS_URL") ?? "redis://127.0.0.1:6379/0") {
+        case .standalone(let server): endpoint = server
+        case .sentinel(let sentinel): endpoint = try await sentinel.primary()
+        case .cluster:
+            throw ValidationError("there is no durable event stream on a Redis Cluster: subscribe to session-context:\(self.tenant):events instead")
+        }
         let stream = SessionEventStream(endpoint: endpoint, tenant: self.tenant)
         for try await event in stream.tail(after: self.from) {
             guard let event else { continue }

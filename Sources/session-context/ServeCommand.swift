@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HTTP port (env SESSION_CONTEXT_PORT; default 8080).")
     var port: Int?
 
-    @Option(help: "Redis URL: redis://[[user]:password@]host:port/db, rediss://…[?ca=FILE] for TLS, or unix:///path (env REDIS_URL; default redis://127.0.0.1:6379/0).")
+    @Option(help: "Redis URL: redis://[[user]:password@]host:port/db, rediss://…[?ca=FILE] for TLS, unix:///path, redis-sentinel://host:port,host:port/primaryName or redis-cluster://host:port,host:port (env REDIS_URL; default redis://127.0.0.1:6379/0).")
     var redisURL: String?
 
     @Option(help: "HS256 secret for bearer tokens (env SESSION_CONTEXT_JWT_SECRET).")

@@ -72,10 +72,10 @@ struct RedisConnectionPoolTests {
         try await self.withPool(try RedisServer.shared()) { pool async throws in
             var command = script.command(keys: ["k{1}"], argumentCount: 1)
             command.append("arg")
-            let reply = try await pool.evaluate(script, command)
+            let reply = try await RedisRouter(pool: pool).evaluate(script, command, key: "k")
             #expect(reply.array?.prefix(2).map(\.string) == ["k{1}", "arg"])
             // Again, now from the cache.
-            #expect(try await pool.evaluate(script, command).array?.count == 3)
+            #expect(try await RedisRouter(pool: pool).evaluate(script, command, key: "k").array?.count == 3)
         }
     }
 

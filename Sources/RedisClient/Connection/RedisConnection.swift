@@ -26,12 +26,13 @@ public final class RedisConnection: Sendable {
         to endpoint: RedisEndpoint,
         on eventLoop: any EventLoop,
         connectTimeout: TimeAmount,
-        commandTimeout: TimeAmount
+        commandTimeout: TimeAmount,
+        requirePrimary: Bool = false
     ) async throws(RedisError) -> RedisConnection {
         let channel = try await endpoint.makeChannel(on: eventLoop, connectTimeout: connectTimeout) { RedisChannelHandler() }
         let connection = RedisConnection(channel: channel, commandTimeout: commandTimeout)
         do {
-            try await connection.handshake(endpoint: endpoint, timeout: connectTimeout)
+            try await connection.handshake(endpoint: endpoint, timeout: connectTimeout, requirePrimary: requirePrimary)
         } catch {
             connection.channel.close(promise: nil)
             throw error
@@ -39,7 +40,7 @@ public final class RedisConnection: Sendable {
         return connection
     }
 
-    private func handshake(endpoint: RedisEndpoint, timeout: TimeAmount) async throws(RedisError) {
+    private func handshake(endpoint: RedisEndpoint, timeout: TimeAmount, requirePrimary: Bool) async throws(RedisError) {
         var replies: [EventLoopFuture<RESPValue>] = []
         if let password = endpoint.password {
             if let username = endpoint.username {
@@ -51,11 +52,14 @@ public final class RedisConnection: Sendable {
         if endpoint.database != 0 {
             replies.append(self.write(RESPCommand("SELECT", String(endpoint.database)), timeout: timeout))
         }
-        replies.append(self.write(RESPCommand("PING"), timeout: timeout))
+        replies.append(self.write(RESPCommand(requirePrimary ? "ROLE" : "PING"), timeout: timeout))
         self.channel.flush()
         for reply in replies {
             do {
-                _ = try await reply.get()
+                let value = try await reply.get()
+                if requirePrimary, reply === replies.last, value.array?.first?.string != "master" {
+                    throw RedisError(.connectionUnavailable, "\(endpoint) is not a primary")
+                }
             } catch let error as RedisError {
                 if error.code == .serverError {
                     throw RedisError(.connectionUnavailable, "Redis refused the connection's handshake: \(error.message)")

@@ -32,6 +32,9 @@ public final class RedisConnectionPool: Service, Sendable {
         public var minimumBackoff: TimeAmount
         /// The longest pause between reconnect attempts.
         public var maximumBackoff: TimeAmount
+        /// Where to find the server when it may move: asked before every connection attempt (and
+        /// then only primaries are accepted). Nil connects to ``endpoint``.
+        public var sentinel: RedisSentinel?
 
         /// Settings with defaults suited to a service on the same network as its Redis.
         public init(
@@ -93,11 +96,18 @@ public final class RedisConnectionPool: Service, Sendable {
     /// Sends `command` on one of the pool's connections and returns its reply.
     public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
         let start = ContinuousClock.now
-        do {
+        do throws(RedisError) {
             let connection = try await self.connection()
-            let reply = try await connection.send(command)
-            self.metrics.recordSuccess(since: start)
-            return reply
+            do throws(RedisError) {
+                let reply = try await connection.send(command)
+                self.metrics.recordSuccess(since: start)
+                return reply
+            } catch where error.code == .serverError && error.message.hasPrefix("READONLY") {
+                // The server was demoted to a replica (a failover): drop the connection, so that its
+                // slot reconnects to the new primary.
+                connection.channel.close(promise: nil)
+                throw error
+            }
         } catch {
             self.metrics.recordFailure(error, since: start)
             throw error
@@ -175,11 +185,13 @@ public final class RedisConnectionPool: Service, Sendable {
         let eventLoop = loops.isEmpty ? self.eventLoopGroup.next() : loops[slot % loops.count]
         while !Task.isCancelled {
             do {
+                let endpoint = try await self.configuration.sentinel?.primary() ?? self.configuration.endpoint
                 let connection = try await RedisConnection.connect(
-                    to: self.configuration.endpoint,
+                    to: endpoint,
                     on: eventLoop,
                     connectTimeout: self.configuration.connectTimeout,
-                    commandTimeout: self.configuration.commandTimeout
+                    commandTimeout: self.configuration.commandTimeout,
+                    requirePrimary: self.configuration.sentinel != nil
                 )
                 backoff = self.configuration.minimumBackoff
                 if wasReported {

@@ -13,10 +13,34 @@ extension RedisSubscription {
         onDrop: @Sendable (any Error) async -> Void = { _ in },
         onMessage: @Sendable (RedisPubSubMessage) async -> Void
     ) async {
+        await self.keepSubscribed(
+            to: { () async throws(RedisError) in endpoint },
+            channels: channels,
+            patterns: patterns,
+            minimumBackoff: minimumBackoff,
+            maximumBackoff: maximumBackoff,
+            onSubscribed: onSubscribed,
+            onDrop: onDrop,
+            onMessage: onMessage
+        )
+    }
+
+    /// Like ``keepSubscribed(to:channels:patterns:minimumBackoff:maximumBackoff:onSubscribed:onDrop:onMessage:)``,
+    /// asking `endpoint` where to subscribe before every attempt (for servers that move: Sentinel, Cluster).
+    public static func keepSubscribed(
+        to endpoint: @Sendable () async throws(RedisError) -> RedisEndpoint,
+        channels: [String] = [],
+        patterns: [String] = [],
+        minimumBackoff: Duration = .milliseconds(50),
+        maximumBackoff: Duration = .seconds(2),
+        onSubscribed: @Sendable () async -> Void = {},
+        onDrop: @Sendable (any Error) async -> Void = { _ in },
+        onMessage: @Sendable (RedisPubSubMessage) async -> Void
+    ) async {
         var backoff = minimumBackoff
         while !Task.isCancelled {
             do {
-                let subscription = try await RedisSubscription.subscribe(to: endpoint, channels: channels, patterns: patterns)
+                let subscription = try await RedisSubscription.subscribe(to: try await endpoint(), channels: channels, patterns: patterns)
                 await onSubscribed()
                 backoff = minimumBackoff
                 for try await message in subscription {

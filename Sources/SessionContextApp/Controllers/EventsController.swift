@@ -14,7 +14,7 @@ import Synchronization
 struct EventsController {
     typealias Context = AppRequestContext
 
-    let endpoint: RedisEndpoint
+    let store: SessionStore
     let heartbeat: Duration
     let writeTimeout: Duration
     let maximumClients: Int
@@ -32,10 +32,19 @@ struct EventsController {
         guard start == "$" || Self.isStreamId(start) else {
             throw APIError.badRequest("Last-Event-ID must be a stream id such as 1763800000000-0 (or 0 for everything stored)")
         }
+        guard self.store.hasStream else {
+            throw APIError(
+                .notImplemented,
+                self.store.redis.isCluster
+                    ? "the durable event stream is off on a Redis Cluster: subscribe to the pub/sub channel session-context:\(tenant):events"
+                    : "the durable event stream is off (stream length 0): subscribe to the pub/sub channel session-context:\(tenant):events"
+            )
+        }
+        let endpoint = try await self.store.redis.subscriptionEndpoint()
         guard self.clients.enter(limit: self.maximumClients) else {
             throw APIError.unavailable("too many event subscribers on this worker")
         }
-        let stream = SessionEventStream(endpoint: self.endpoint, tenant: tenant, blockTime: self.heartbeat)
+        let stream = SessionEventStream(endpoint: endpoint, tenant: tenant, blockTime: self.heartbeat)
         let closeConnection = context.closeConnection
         let writeTimeout = self.writeTimeout
         let clients = self.clients

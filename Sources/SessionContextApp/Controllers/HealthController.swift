@@ -5,7 +5,7 @@ import RedisClient
 struct HealthController {
     typealias Context = AppRequestContext
 
-    let redis: RedisConnectionPool
+    let redis: RedisRouter
     /// The worker's drain: a draining worker is not ready, so load balancers stop sending to it.
     let drain: ConnectionDrain?
 
@@ -23,7 +23,7 @@ struct HealthController {
     @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
         if self.drain?.isDraining == true { throw APIError.unavailable("the worker is shutting down") }
         do {
-            _ = try await self.redis.send(RESPCommand("PING"))
+            _ = try await self.redis.send(RESPCommand("PING"), key: nil)
             return .json(ByteBuffer(staticString: "{\"status\":\"ready\"}"))
         } catch {
             throw APIError.unavailable("Redis does not answer")

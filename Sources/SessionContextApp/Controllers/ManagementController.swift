@@ -15,6 +15,8 @@ struct ManagementController {
     /// The routes, relative to `/session-context/:tenant`.
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
+        routes.get("context", use: self.listOfCustomer)
+        routes.delete("context", use: self.endAllOfCustomer)
         routes.get("context/:sessionId", use: self.get)
         routes.put("context/:sessionId", use: self.replace)
         routes.delete("context/:sessionId", use: self.delete)
@@ -27,6 +29,45 @@ struct ManagementController {
         let address = try self.address(context)
         guard let snapshot = try await self.store.read(address) else { throw APIError.sessionNotFound(address.sessionId) }
         return .json(snapshot.renderJSON())
+    }
+
+    /// `GET /context?customerId=C`: the customer's live session contexts, as a JSON array.
+    @Sendable func listOfCustomer(_ request: Request, context: Context) async throws -> Response {
+        let tenant = try context.verifiedIdentity.tenant
+        let customerId = try Self.customerId(request)
+        let snapshots = try await self.store.sessions(ofCustomer: customerId, tenant: tenant)
+        var body = ByteBuffer()
+        body.writeStaticString("[")
+        for (offset, snapshot) in snapshots.enumerated() {
+            if offset > 0 { body.writeStaticString(",") }
+            var json = snapshot.renderJSON()
+            body.writeBuffer(&json)
+        }
+        body.writeStaticString("]")
+        return .json(body)
+    }
+
+    /// `DELETE /context?customerId=C`: ends every live session of the customer (log out
+    /// everywhere); 204 whether or not there were any. Each ended session publishes `deleted`.
+    @Sendable func endAllOfCustomer(_ request: Request, context: Context) async throws -> Response {
+        let tenant = try context.verifiedIdentity.tenant
+        let customerId = try Self.customerId(request)
+        let ended = try await self.store.endSessions(ofCustomer: customerId, tenant: tenant)
+        var response = Response(status: .noContent)
+        response.headers[HTTPField.Name("Sessions-Ended")!] = String(ended.count)
+        return response
+    }
+
+    /// The `customerId` query parameter, checked like the field.
+    private static func customerId(_ request: Request) throws -> String {
+        guard let value = request.uri.queryParameters["customerId"] else {
+            throw APIError.badRequest("customerId is required: GET or DELETE /context?customerId=<customer id>")
+        }
+        let customerId = String(value)
+        if let problem = StandardField.customerId.problem(with: customerId) {
+            throw APIError.badRequest("customerId \(problem)")
+        }
+        return customerId
     }
 
     @Sendable func replace(_ request: Request, context: Context) async throws -> Response {

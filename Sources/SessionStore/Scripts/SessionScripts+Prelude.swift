@@ -4,7 +4,8 @@ extension SessionScripts {
 -- Shared by every session-context script; the worker prepends it to each one.
 --
 -- KEYS[1]  the session context hash, sc:{<tenant>:<sessionId>}
--- KEYS[2]  the tenant's event stream, sc:events:{<tenant>}
+-- KEYS[2]  the tenant's event stream, sc:events:{<tenant>}, when there is one (not on a Redis
+--          Cluster, where it would be in another slot than KEYS[1])
 -- ARGV[1]  tenant            ARGV[2]  session id       ARGV[3]  origin (worker instance id)
 -- ARGV[4]  anonymous TTL s   ARGV[5]  customer TTL s (0 = never expires)
 -- ARGV[6]  caller: "m" for the management side, "s:<customerId>" for a storefront token

@@ -11,6 +11,7 @@ enum SessionScripts {
     static let attributeDelete = RedisScript(source: prelude + attributeDeleteSource)
     static let delete = RedisScript(source: prelude + deleteSource)
     static let expired = RedisScript(source: prelude + expiredSource)
+    static let customerIndexPrune = RedisScript(source: customerIndexPruneSource)
 
     private static let prelude = preludeSource + "\n"
 }
@@ -27,5 +28,6 @@ public enum SessionScriptCatalog {
         ("attribute-delete", SessionScripts.attributeDelete),
         ("delete", SessionScripts.delete),
         ("expired", SessionScripts.expired),
+        ("customer-index-prune", SessionScripts.customerIndexPrune),
     ]
 }

@@ -1,0 +1,95 @@
+/// How the service reaches Redis, read from its URL:
+///
+/// - `redis://…`, `rediss://…`, `unix://…`: one server (see ``RedisEndpoint``);
+/// - `redis-sentinel://[user:password@]host:port,host:port/primaryName[?db=N]`: the primary that
+///   Sentinel names, followed through failovers (the credentials are the primary's);
+/// - `redis-cluster://[user:password@]host:port,host:port`: a Redis Cluster, reached through any
+///   of the listed nodes (`rediss-cluster://` and `rediss-sentinel://` for TLS, with `?ca=`).
+public enum RedisTopology: Sendable, Hashable {
+    /// One Redis server.
+    case standalone(RedisEndpoint)
+    /// A primary monitored by Sentinel.
+    case sentinel(RedisSentinel)
+    /// A Redis Cluster and the nodes to learn it from.
+    case cluster(seeds: [RedisEndpoint])
+
+    /// Reads a Redis URL; throws ``RedisError/Code/invalidURL`` naming what is wrong.
+    public init(url: String) throws(RedisError) {
+        for scheme in ["redis-sentinel://", "rediss-sentinel://"] where url.hasPrefix(scheme) {
+            let tls = scheme.hasPrefix("rediss")
+            var rest = Substring(url.dropFirst(scheme.count))
+            var query = ""
+            if let mark = rest.firstIndex(of: "?") {
+                query = String(rest[mark...])
+                rest = rest[..<mark]
+            }
+            guard let slash = rest.firstIndex(of: "/"), !rest[rest.index(after: slash)...].isEmpty else {
+                throw RedisError(.invalidURL, "a Sentinel URL names the primary after the sentinels, as in redis-sentinel://host:26379/mymaster")
+            }
+            let primaryName = String(rest[rest.index(after: slash)...])
+            let (credentials, hosts) = Self.splitCredentials(rest[..<slash])
+            var database = "0"
+            for pair in query.dropFirst().split(separator: "&") where pair.hasPrefix("db=") {
+                database = String(pair.dropFirst(3))
+            }
+            guard !hosts.isEmpty else { throw RedisError(.invalidURL, "the Sentinel URL names no sentinel") }
+            let caQuery = Self.caQuery(query)
+            let sentinels = try hosts.map { host throws(RedisError) in
+                try RedisEndpoint(url: (tls ? "rediss://" : "redis://") + host + caQuery)
+            }
+            let template = try RedisEndpoint(url: (tls ? "rediss://" : "redis://") + credentials + "sentinel-primary/" + database + caQuery)
+            self = .sentinel(RedisSentinel(sentinels: sentinels, primaryName: primaryName, primaryTemplate: template))
+            return
+        }
+        for scheme in ["redis-cluster://", "rediss-cluster://"] where url.hasPrefix(scheme) {
+            let tls = scheme.hasPrefix("rediss")
+            var rest = Substring(url.dropFirst(scheme.count))
+            var query = ""
+            if let mark = rest.firstIndex(of: "?") {
+                query = String(rest[mark...])
+                rest = rest[..<mark]
+            }
+            if rest.hasSuffix("/") || rest.hasSuffix("/0") { rest = rest[..<rest.lastIndex(of: "/")!] }
+            guard !rest.contains("/") else {
+                throw RedisError(.invalidURL, "a Redis Cluster has only database 0: leave the database out of the URL")
+            }
+            let (credentials, hosts) = Self.splitCredentials(rest)
+            guard !hosts.isEmpty else { throw RedisError(.invalidURL, "the Redis Cluster URL names no node") }
+            let caQuery = Self.caQuery(query)
+            self = .cluster(seeds: try hosts.map { host throws(RedisError) in
+                try RedisEndpoint(url: (tls ? "rediss://" : "redis://") + credentials + host + caQuery)
+            })
+            return
+        }
+        self = .standalone(try RedisEndpoint(url: url))
+    }
+
+    /// The URL with passwords masked, for logs.
+    public var description: String {
+        switch self {
+        case .standalone(let endpoint):
+            return endpoint.description
+        case .sentinel(let sentinel):
+            return "sentinel \(sentinel.primaryName) via \(sentinel.sentinels.map(\.description).joined(separator: ","))"
+        case .cluster(let seeds):
+            return "cluster via \(seeds.map(\.description).joined(separator: ","))"
+        }
+    }
+
+    /// `user:password@` (or empty) and the comma-separated hosts after it.
+    private static func splitCredentials(_ text: Substring) -> (String, [String]) {
+        var credentials = ""
+        var hosts = text
+        if let at = text.lastIndex(of: "@") {
+            credentials = String(text[...at])
+            hosts = text[text.index(after: at)...]
+        }
+        return (credentials, hosts.split(separator: ",").map(String.init))
+    }
+
+    /// The `?ca=` part of a query, for each endpoint's URL.
+    private static func caQuery(_ query: String) -> String {
+        for pair in query.dropFirst().split(separator: "&") where pair.hasPrefix("ca=") { return "?" + pair }
+        return ""
+    }
+}

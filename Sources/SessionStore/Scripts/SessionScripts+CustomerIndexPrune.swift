@@ -1,0 +1,21 @@
+extension SessionScripts {
+    /// Lua: removes entries from a customer's index that a reader found out of date.
+    static let customerIndexPruneSource = #"""
+-- Removes entries from a customer's session index (a sorted set: session id -> when it was
+-- last entered, epoch ms) that a reader found out of date: the session is gone or is now
+-- another customer's. An entry goes only if it is unchanged since the reader saw it and older
+-- than the cut-off, so a session being entered right now (its PUT not yet run) always stays.
+-- KEYS[1]  the index, sc:customer:{<tenant>:<customerId>}
+-- ARGV[1]  the cut-off, epoch ms      ARGV[2...]  pairs of session id and the score the reader saw
+local removed = 0
+local cutoff = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and score == ARGV[i + 1] and tonumber(score) <= cutoff then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    removed = removed + 1
+  end
+end
+return removed
+"""#
+}
