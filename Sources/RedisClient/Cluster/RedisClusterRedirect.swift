@@ -7,6 +7,12 @@ struct RedisClusterRedirect: Equatable {
     var slot: Int
     var node: RedisClusterSlotMap.Node
 
+    init(kind: Kind, slot: Int, node: RedisClusterSlotMap.Node) {
+        self.kind = kind
+        self.slot = slot
+        self.node = node
+    }
+
     /// The redirect an error reply holds (`MOVED 3999 127.0.0.1:6381`), if it is one. A node
     /// announced without a host (`:6381`) is on `fallbackHost`, the host that answered.
     init?(_ error: RedisError, fallbackHost: String) {

@@ -16,6 +16,123 @@ public enum OpenAPIDocument {
   }
  ],
  "paths": {
+  "/session-context/{tenant}/context": {
+   "parameters": [
+    {
+     "name": "tenant",
+     "in": "path",
+     "required": true,
+     "description": "The tenant, lower case.",
+     "schema": {
+      "type": "string",
+      "pattern": "^[a-z][a-z0-9]+$",
+      "minLength": 3,
+      "maxLength": 16
+     }
+    }
+   ],
+   "get": {
+    "operationId": "listCustomerContexts",
+    "summary": "The live session contexts of one customer, by session id (found through the customer index; see the README).",
+    "security": [
+     {
+      "bearer": [
+       "session_context.context_manage"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "customerId",
+      "in": "query",
+      "required": true,
+      "description": "The customer whose sessions these are (1 to 256 characters, no control characters).",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 1024
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The customer's session contexts; an empty array when there are none.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "array",
+         "items": {
+          "$ref": "#/components/schemas/SessionContext"
+         }
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error400"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error401"
+     },
+     "403": {
+      "$ref": "#/components/responses/Error403"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error503"
+     }
+    }
+   },
+   "delete": {
+    "operationId": "endCustomerSessions",
+    "summary": "End every live session of one customer (log out everywhere). Each ended session publishes its deleted event.",
+    "security": [
+     {
+      "bearer": [
+       "session_context.context_manage"
+      ]
+     }
+    ],
+    "parameters": [
+     {
+      "name": "customerId",
+      "in": "query",
+      "required": true,
+      "description": "The customer whose sessions these are (1 to 256 characters, no control characters).",
+      "schema": {
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 1024
+      }
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "Every session of the customer is ended (also when there was none).",
+      "headers": {
+       "Sessions-Ended": {
+        "description": "How many sessions this request ended.",
+        "schema": {
+         "type": "integer",
+         "minimum": 0
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Error400"
+     },
+     "401": {
+      "$ref": "#/components/responses/Error401"
+     },
+     "403": {
+      "$ref": "#/components/responses/Error403"
+     },
+     "503": {
+      "$ref": "#/components/responses/Error503"
+     }
+    }
+   }
+  },
   "/session-context/{tenant}/context/{sessionId}": {
    "parameters": [
     {
@@ -689,6 +806,16 @@ public enum OpenAPIDocument {
      },
      "503": {
       "$ref": "#/components/responses/Error503"
+     },
+     "501": {
+      "description": "There is no durable event stream: the service runs on a Redis Cluster, or with stream length 0. The pub/sub channel session-context:{tenant}:events still carries every event.",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     }
    }
