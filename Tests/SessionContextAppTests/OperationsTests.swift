@@ -26,7 +26,7 @@ struct OperationsTests {
             #expect(response.status == .ok)
             let document = try JSONParser(maximumDepth: 64).parse(response.body.readableBytesView)
             #expect(document[member: "openapi"]?.stringValue == "3.1.0")
-            let operations = ["getContext", "replaceContext", "deleteContext", "setAttribute", "deleteAttribute", "getMyContext", "patchMyContext", "setMyAttribute", "deleteMyAttribute", "live", "ready", "streamEvents", "openapi", "metrics"]
+            let operations = ["getContext", "replaceContext", "deleteContext", "setAttribute", "deleteAttribute", "getMyContext", "patchMyContext", "setMyAttribute", "deleteMyAttribute", "live", "ready", "streamEvents", "openapi", "metrics", "listCustomerContexts", "endCustomerSessions"]
             var found: [String] = []
             if case .object(let paths)? = document[member: "paths"] {
                 for (_, item) in paths {

@@ -132,7 +132,7 @@ struct WorkerProcessTests {
 
     @Test("JSON logs: one object per line, a request line with its id, the start-up line with the secret masked")
     func jsonLogs() async throws {
-        let environment = Self.environment(redis: Fixture.url(of: try RedisServer.shared()))
+        let environment = Self.environment(redis: try RedisServer.sharedURL())
             .merging(["SESSION_CONTEXT_LOG_FORMAT": "json", "SESSION_CONTEXT_LOG_LEVEL": "info"]) { $1 }
         let worker = try await WorkerProcess.start(environment: environment)
         try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in

@@ -33,14 +33,33 @@ public final class RedisServer: Sendable {
         self.process = Mutex(nil)
     }
 
-    /// The Redis the tests share.
+    /// The Redis the tests share; on a shared Redis Cluster, its first node (which answers for
+    /// the whole cluster's pub/sub, and redirects key commands to the node serving the key).
     public static func shared() throws -> RedisEndpoint {
         try sharedEndpoint.get()
     }
 
+    /// The URL of the Redis the tests share, as the service takes it: one server, or a whole
+    /// Redis Cluster when `SESSION_CONTEXT_TEST_REDIS_URL` is a `redis-cluster://` URL (the second
+    /// pass of `./scripts/test` runs the API suites so).
+    public static func sharedURL() throws -> String {
+        if isSharedCluster { return environmentURL ?? "" }
+        guard case .tcp(let host, let port) = try shared().address else { return "\(try shared())" }
+        return "redis://\(host):\(port)/\(try shared().database)"
+    }
+
+    /// Whether the shared Redis is a Redis Cluster.
+    public static let isSharedCluster = environmentURL?.hasPrefix("redis-cluster://") ?? false
+
+    private static let environmentURL = ProcessInfo.processInfo.environment["SESSION_CONTEXT_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
     private static let sharedEndpoint: Result<RedisEndpoint, any Error> = Result {
-        if let url = ProcessInfo.processInfo.environment["SESSION_CONTEXT_TEST_REDIS_URL"], !url.isEmpty {
-            return try RedisEndpoint(url: url)
+        if let url = environmentURL {
+            switch try RedisTopology(url: url) {
+            case .standalone(let endpoint): return endpoint
+            case .cluster(let seeds): return seeds[0]
+            case .sentinel: throw TestSetupError("the shared test Redis cannot be a Sentinel set-up")
+            }
         }
         return try RedisServer.start().endpoint
     }

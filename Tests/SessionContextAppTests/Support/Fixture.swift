@@ -31,7 +31,7 @@ struct Fixture: Sendable {
         self.tenant = Self.uniqueTenant()
         self.endpoint = try endpoint ?? RedisServer.shared()
         var configuration = ServiceConfiguration()
-        configuration.redisURL = Self.url(of: self.endpoint)
+        configuration.redisURL = try endpoint.map(Self.url(of:)) ?? RedisServer.sharedURL()
         configuration.jwtSecret = Self.secret
         configuration.port = 0
         configuration.redisTimeoutMilliseconds = 1000

@@ -2,13 +2,25 @@ import NIOCore
 import NIOPosix
 import RedisClient
 
-/// Looks at what is in Redis, for tests to check what the service left there.
+/// Looks at what is in Redis, for tests to check what the service left there. On a Redis Cluster
+/// it follows `MOVED` to the node serving the key.
 struct RedisProbe: Sendable {
     let endpoint: RedisEndpoint
 
     func send(_ command: RESPCommand) async throws -> RESPValue {
+        do {
+            return try await Self.send(command, to: self.endpoint)
+        } catch let error as RedisError where error.code == .serverError && error.message.hasPrefix("MOVED ") {
+            let target = error.message.split(separator: " ")[2]
+            var node = self.endpoint
+            node.address = .tcp(host: String(target[..<target.lastIndex(of: ":")!]), port: Int(target[target.index(after: target.lastIndex(of: ":")!)...])!)
+            return try await Self.send(command, to: node)
+        }
+    }
+
+    private static func send(_ command: RESPCommand, to endpoint: RedisEndpoint) async throws -> RESPValue {
         let connection = try await RedisConnection.connect(
-            to: self.endpoint, on: MultiThreadedEventLoopGroup.singleton.any(),
+            to: endpoint, on: MultiThreadedEventLoopGroup.singleton.any(),
             connectTimeout: .seconds(2), commandTimeout: .seconds(2)
         )
         let reply: RESPValue

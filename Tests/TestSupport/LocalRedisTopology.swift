@@ -1,0 +1,112 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real multi-server Redis on loopback — a 6-node Redis Cluster or a Sentinel set-up — started
+/// by `scripts/redis-topology` (the same script operators use for local runs) and stopped by
+/// ``stop()`` or, at the latest, when the test process exits.
+public final class LocalRedisTopology: Sendable {
+    /// What the script wrote to its env file: `REDIS_URL`, `NODE_PORTS`, `PRIMARY_PID`, ….
+    public let values: [String: String]
+    private let directory: URL
+
+    private init(values: [String: String], directory: URL) {
+        self.values = values
+        self.directory = directory
+    }
+
+    /// The URL the service takes (`redis-cluster://…` or `redis-sentinel://…`).
+    public var url: String { self.values["REDIS_URL"] ?? "" }
+
+    /// A comma-separated list from the env file, as integers.
+    public func integers(_ name: String) -> [Int] {
+        (self.values[name] ?? "").split(separator: ",").compactMap { Int($0) }
+    }
+
+    /// Starts a Redis Cluster of 3 primaries with a replica each.
+    public static func startCluster() throws -> LocalRedisTopology { try self.start("cluster") }
+
+    /// Starts a primary, its replica and 3 sentinels watching it as `sc-primary`.
+    public static func startSentinel() throws -> LocalRedisTopology { try self.start("sentinel") }
+
+    private static func start(_ kind: String) throws -> LocalRedisTopology {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sc-\(kind)-\(UUID().uuidString)")
+        let output = try self.script([kind, "up", directory.path])
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        let topology = LocalRedisTopology(values: values, directory: directory)
+        for name in ["NODE_PIDS", "PRIMARY_PID", "REPLICA_PID", "SENTINEL_PIDS"] {
+            for pid in topology.integers(name) { ProcessRegistry.add(Int32(pid)) }
+        }
+        guard !topology.url.isEmpty else { throw TestSetupError("scripts/redis-topology \(kind) up printed no REDIS_URL") }
+        return topology
+    }
+
+    /// Stops every server and removes the directory.
+    public func stop() {
+        _ = try? Self.script(["down", self.directory.path])
+        for name in ["NODE_PIDS", "PRIMARY_PID", "REPLICA_PID", "SENTINEL_PIDS"] {
+            for pid in self.integers(name) { ProcessRegistry.remove(Int32(pid)) }
+        }
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+
+    /// SIGKILLs the server with `pid` (a crash) and waits until it is gone.
+    public static func kill(pid: Int) {
+        Glibc.kill(Int32(pid), SIGKILL)
+        for _ in 0..<250 where isRunning(pid: pid) { usleep(20_000) }
+    }
+
+    /// Whether `pid` runs (exists and is not a zombie waiting to be reaped).
+    public static func isRunning(pid: Int) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
+    /// Runs `redis-cli` with `arguments` and returns what it printed.
+    @discardableResult
+    public static func redisCLI(_ arguments: [String]) throws -> String {
+        try self.run(URL(fileURLWithPath: "/usr/bin/redis-cli"), arguments)
+    }
+
+    private static func script(_ arguments: [String]) throws -> String {
+        try self.run(repositoryRoot.appendingPathComponent("scripts/redis-topology"), arguments)
+    }
+
+    private static func run(_ executable: URL, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Read both pipes to the end before waiting, so that a full pipe never blocks the child.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errorText = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errorText = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outputText = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestSetupError("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) failed: \(String(decoding: errorText, as: UTF8.self))")
+        }
+        return String(decoding: outputText, as: UTF8.self)
+    }
+
+    /// The repository: three levels above this file (Tests/TestSupport/LocalRedisTopology.swift).
+    private static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+}
