@@ -71,35 +71,65 @@ public final class RedisRouter: Service, Sendable {
     /// Runs a complete `EVALSHA` command of `script` about `key`; on `NOSCRIPT` loads the script
     /// (on that key's server) and sends it once more.
     public func evaluate(_ script: RedisScript, _ command: RESPCommand, key: String) async throws(RedisError) -> RESPValue {
-        do {
-            return try await self.send(command, key: key)
-        } catch where error.code == .serverError && error.message.hasPrefix("NOSCRIPT") {
-            _ = try await self.send(RESPCommand("SCRIPT", "LOAD", script.source), key: key)
-            return try await self.send(command, key: key)
+        switch self.backend {
+        case .single(let pool):
+            do {
+                return try await pool.send(command)
+            } catch where Self.isNoScript(error) {
+                _ = try await pool.send(RESPCommand("SCRIPT", "LOAD", script.source))
+                return try await pool.send(command)
+            }
+        case .cluster(let cluster):
+            return try await cluster.evaluate(script, command, key: key).reply
         }
     }
 
-    /// Sends `first` and then the `EVALSHA` of `script`, in that order: on one connection in one
-    /// write on a single server; on a cluster `first` (about `firstKey`, which may be in another
-    /// slot) is answered before the script is sent. Fails without running the script if `first` fails.
+    /// Runs the `EVALSHA` of `script` like ``evaluate(_:_:key:)``, with two additions for writes:
+    /// - `first` (a command about `first.key`, which may be in another slot) runs before the script:
+    ///   in the same write on one connection of a single server; answered first on a cluster. If it
+    ///   fails, the script is not sent.
+    /// - with `replicas` > 0, `WAIT replicas timeout` follows the script on its connection, in the
+    ///   same write: the call returns only once that many replicas have the script's changes, and
+    ///   throws ``RedisError/Code/timeout`` when fewer confirmed within `replicaTimeoutMilliseconds`
+    ///   (the change is then on the primary but not known to be on a replica).
     public func evaluate(
         _ script: RedisScript,
         _ command: RESPCommand,
         key: String,
-        after first: (command: RESPCommand, key: String)
+        after first: (command: RESPCommand, key: String)?,
+        replicas: Int = 0,
+        replicaTimeoutMilliseconds: Int = 100
     ) async throws(RedisError) -> RESPValue {
+        let wait = replicas > 0 ? RESPCommand("WAIT", String(replicas), String(replicaTimeoutMilliseconds)) : nil
         switch self.backend {
         case .single(let pool):
-            let replies = try await pool.connection().pipeline([first.command, command])
-            _ = try replies[0].get()
-            if case .failure(let error) = replies[1], !(error.code == .serverError && error.message.hasPrefix("NOSCRIPT")) {
-                throw error
+            let connection = try await pool.connection()
+            var replies = try await connection.pipeline([first?.command, command, wait].compactMap { $0 })
+            if first != nil { _ = try replies.removeFirst().get() }
+            if case .failure(let error) = replies[0], Self.isNoScript(error) {
+                _ = try await connection.send(RESPCommand("SCRIPT", "LOAD", script.source))
+                replies = try await connection.pipeline([command, wait].compactMap { $0 })
             }
-            if case .success(let reply) = replies[1] { return reply }
-            return try await self.evaluate(script, command, key: key)
+            let reply = try replies[0].get()
+            if let wait { try Self.check(try replies[1].get(), replicas) }
+            return reply
         case .cluster(let cluster):
-            _ = try await cluster.send(first.command, key: first.key)
-            return try await self.evaluate(script, command, key: key)
+            if let first { _ = try await cluster.send(first.command, key: first.key) }
+            let (reply, waitReply) = try await cluster.evaluate(script, command, then: wait, key: key)
+            if let waitReply { try Self.check(waitReply, replicas) }
+            return reply
+        }
+    }
+
+    private static func isNoScript(_ error: RedisError) -> Bool {
+        error.code == .serverError && error.message.hasPrefix("NOSCRIPT")
+    }
+
+    /// Throws unless a `WAIT` reply counts at least `replicas`.
+    private static func check(_ reply: RESPValue, _ replicas: Int) throws(RedisError) {
+        let confirmed = reply.int ?? 0
+        guard confirmed >= replicas else {
+            throw RedisError(.timeout, "the write reached \(confirmed) of \(replicas) replica(s) in time")
         }
     }
 

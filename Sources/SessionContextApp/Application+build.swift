@@ -34,7 +34,9 @@ public func buildApplication(
             customerTTL: configuration.customerTTL,
             origin: configuration.instanceId,
             streamMaxLength: configuration.streamMaxLength,
-            maxAttributes: configuration.maxAttributes
+            maxAttributes: configuration.maxAttributes,
+            replicaAcknowledgements: configuration.redisReplicaAcknowledgements,
+            replicaTimeoutMilliseconds: configuration.redisReplicaTimeoutMilliseconds
         ),
         nearCache: nearCache
     )

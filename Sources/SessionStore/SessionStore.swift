@@ -17,9 +17,24 @@ public struct SessionStore: Sendable {
         public var streamMaxLength: Int
         /// The most attributes one context may hold; 0 = no limit.
         public var maxAttributes: Int
+        /// How many replicas must have a change before it is acknowledged (Redis `WAIT` after each
+        /// write, in the same round trip); 0 acknowledges once the primary has it.
+        public var replicaAcknowledgements: Int
+        /// How long a write waits for those replicas, in milliseconds, before it answers 503.
+        public var replicaTimeoutMilliseconds: Int
 
         /// Settings from their values.
-        public init(anonymousTTL: Int = 3600, customerTTL: Int = 0, origin: String, streamMaxLength: Int = 100_000, maxAttributes: Int = 0) {
+        public init(
+            anonymousTTL: Int = 3600,
+            customerTTL: Int = 0,
+            origin: String,
+            streamMaxLength: Int = 100_000,
+            maxAttributes: Int = 0,
+            replicaAcknowledgements: Int = 0,
+            replicaTimeoutMilliseconds: Int = 200
+        ) {
+            self.replicaAcknowledgements = replicaAcknowledgements
+            self.replicaTimeoutMilliseconds = replicaTimeoutMilliseconds
             self.anonymousTTL = anonymousTTL
             self.customerTTL = customerTTL
             self.origin = origin
@@ -201,8 +216,12 @@ public struct SessionStore: Sendable {
         after first: (command: RESPCommand, key: String)? = nil
     ) async throws(RedisError) -> SessionWriteOutcome {
         let reply: RESPValue
-        if let first {
-            reply = try await self.redis.evaluate(script, command, key: address.key, after: first)
+        if first != nil || self.configuration.replicaAcknowledgements > 0 {
+            reply = try await self.redis.evaluate(
+                script, command, key: address.key, after: first,
+                replicas: self.configuration.replicaAcknowledgements,
+                replicaTimeoutMilliseconds: self.configuration.replicaTimeoutMilliseconds
+            )
         } else {
             reply = try await self.redis.evaluate(script, command, key: address.key)
         }

@@ -53,6 +53,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds connecting to Redis may take (env SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS; default 2000).")
     var redisConnectTimeout: Int?
 
+    @Option(help: "Replicas that must have a change before it is acknowledged, 0 = the primary alone (env SESSION_CONTEXT_REDIS_REPLICA_ACKS; default 0).")
+    var redisReplicaAcks: Int?
+
+    @Option(help: "Milliseconds a write waits for those replicas before the request gets 503 (env SESSION_CONTEXT_REDIS_REPLICA_TIMEOUT_MS; default 200).")
+    var redisReplicaTimeout: Int?
+
     @Option(help: "Approximate length each tenant's event stream is trimmed to, 0 = no stream (env SESSION_CONTEXT_STREAM_MAX_LENGTH; default 100000).")
     var streamMaxLength: Int?
 
@@ -141,6 +147,8 @@ struct ServeCommand: AsyncParsableCommand {
             "redisPoolSize": "\(configuration.redisPoolSize)",
             "redisTimeoutMs": "\(configuration.redisTimeoutMilliseconds)",
             "redisConnectTimeoutMs": "\(configuration.redisConnectTimeoutMilliseconds)",
+            "redisReplicaAcks": "\(configuration.redisReplicaAcknowledgements)",
+            "redisReplicaTimeoutMs": "\(configuration.redisReplicaTimeoutMilliseconds)",
             "shutdownTimeout": "\(shutdownTimeout)",
             "streamMaxLength": "\(configuration.streamMaxLength)",
             "expiryEvents": "\(configuration.expiryEvents)",
@@ -177,6 +185,10 @@ struct ServeCommand: AsyncParsableCommand {
             try self.redisTimeout ?? Self.int("SESSION_CONTEXT_REDIS_TIMEOUT_MS") ?? configuration.redisTimeoutMilliseconds
         configuration.redisConnectTimeoutMilliseconds =
             try self.redisConnectTimeout ?? Self.int("SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS") ?? configuration.redisConnectTimeoutMilliseconds
+        configuration.redisReplicaAcknowledgements =
+            try self.redisReplicaAcks ?? Self.int("SESSION_CONTEXT_REDIS_REPLICA_ACKS") ?? configuration.redisReplicaAcknowledgements
+        configuration.redisReplicaTimeoutMilliseconds =
+            try self.redisReplicaTimeout ?? Self.int("SESSION_CONTEXT_REDIS_REPLICA_TIMEOUT_MS") ?? configuration.redisReplicaTimeoutMilliseconds
         configuration.streamMaxLength =
             try self.streamMaxLength ?? Self.int("SESSION_CONTEXT_STREAM_MAX_LENGTH") ?? configuration.streamMaxLength
         configuration.sseHeartbeatSeconds = try self.sseHeartbeat ?? Self.int("SESSION_CONTEXT_SSE_HEARTBEAT") ?? configuration.sseHeartbeatSeconds

@@ -56,6 +56,18 @@ public final class LocalRedisTopology: Sendable {
         try? FileManager.default.removeItem(at: self.directory)
     }
 
+    /// Starts server `name` (`node-1`…, `primary`, `replica`, `sentinel-1`…) again from its
+    /// configuration, as after a crash; returns its new pid (also in `name.pid`, for `down`).
+    @discardableResult
+    public func restart(_ name: String) throws -> Int {
+        let output = try Self.script(["restart", name, self.directory.path])
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("PID=") }), let pid = Int(line.dropFirst(4)) else {
+            throw TestSetupError("scripts/redis-topology restart \(name) printed no pid")
+        }
+        ProcessRegistry.add(Int32(pid))
+        return pid
+    }
+
     /// SIGKILLs the server with `pid` (a crash) and waits until it is gone.
     public static func kill(pid: Int) {
         Glibc.kill(Int32(pid), SIGKILL)

@@ -86,6 +86,58 @@ public final class RedisClusterClient: Service, Sendable {
     /// Sends `command` to the primary serving `key`'s slot (any primary when `key` is nil),
     /// following redirects, and returns its reply.
     public func send(_ command: RESPCommand, key: String?) async throws(RedisError) -> RESPValue {
+        try await self.perform(key: key) { pool, asking throws(RedisError) in
+            if asking {
+                return try await pool.connection().pipeline([RESPCommand("ASKING"), command])[1].get()
+            }
+            return try await pool.send(command)
+        }
+    }
+
+    /// Runs a complete `EVALSHA` command of `script` on the primary serving `key`'s slot, loading
+    /// the script into that node on `NOSCRIPT` (also into the node a migrating slot's `ASK` names).
+    /// With a `follower` (such as `WAIT`), sends it right after the script on the same connection,
+    /// in the same write, and returns its reply too. Redirects and retries follow the script's reply.
+    public func evaluate(
+        _ script: RedisScript,
+        _ command: RESPCommand,
+        then follower: RESPCommand? = nil,
+        key: String
+    ) async throws(RedisError) -> (reply: RESPValue, followerReply: RESPValue?) {
+        let replies = try await self.perform(key: key) { pool, asking throws(RedisError) in
+            if !asking, follower == nil {
+                do throws(RedisError) {
+                    return .array([try await pool.send(command)])
+                } catch where Self.isNoScript(error) {
+                    _ = try await pool.send(RESPCommand("SCRIPT", "LOAD", script.source))
+                    return .array([try await pool.send(command)])
+                }
+            }
+            let connection = try await pool.connection()
+            let commands = (asking ? [RESPCommand("ASKING")] : []) + [command] + (follower.map { [$0] } ?? [])
+            var replies = try await connection.pipeline(commands)
+            let offset = asking ? 1 : 0
+            if case .failure(let error) = replies[offset], Self.isNoScript(error) {
+                _ = try await connection.send(RESPCommand("SCRIPT", "LOAD", script.source))
+                replies = try await connection.pipeline(commands)
+            }
+            return .array(try replies[offset...].map { reply throws(RedisError) in try reply.get() })
+        }
+        guard let values = replies.array, let first = values.first else { throw RedisError(.protocolError, "a pipelined reply went missing") }
+        return (first, values.count > 1 ? values[1] : nil)
+    }
+
+    private static func isNoScript(_ error: RedisError) -> Bool {
+        error.code == .serverError && error.message.hasPrefix("NOSCRIPT")
+    }
+
+    /// Runs `operation` on the pool of the primary serving `key`'s slot (with `asking` after an
+    /// `ASK` redirect: it must send `ASKING` first on the same connection), following redirects
+    /// and retrying what never ran.
+    private func perform(
+        key: String?,
+        _ operation: (RedisConnectionPool, _ asking: Bool) async throws(RedisError) -> RESPValue
+    ) async throws(RedisError) -> RESPValue {
         let slot = key.map(RedisHashSlot.of)
         let deadline = ContinuousClock.now + self.commandTimeout
         var redirects = 0
@@ -99,12 +151,7 @@ public final class RedisClusterClient: Service, Sendable {
                 node = try await self.node(serving: slot, until: deadline)
             }
             do {
-                let pool = self.pool(for: node)
-                if askTarget != nil {
-                    let replies = try await pool.connection().pipeline([RESPCommand("ASKING"), command])
-                    return try replies[1].get()
-                }
-                return try await pool.send(command)
+                return try await operation(self.pool(for: node), askTarget != nil)
             } catch {
                 askTarget = nil
                 if let redirect = RedisClusterRedirect(error, fallbackHost: node.host) {

@@ -29,6 +29,11 @@ public struct ServiceConfiguration: Sendable {
     public var redisTimeoutMilliseconds: Int = 1000
     /// How long connecting to Redis may take, milliseconds.
     public var redisConnectTimeoutMilliseconds: Int = 2000
+    /// How many replicas must have a change before it is acknowledged (Redis `WAIT`, in the same
+    /// round trip as the write); 0 acknowledges once the primary has it.
+    public var redisReplicaAcknowledgements: Int = 0
+    /// How long a write waits for those replicas before the request gets 503, milliseconds.
+    public var redisReplicaTimeoutMilliseconds: Int = 200
     /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
     public var streamMaxLength: Int = 100_000
     /// Seconds between heartbeat comments on an idle event stream (SSE).
@@ -65,6 +70,10 @@ public struct ServiceConfiguration: Sendable {
         if self.redisPoolSize < 1 || self.redisPoolSize > 64 { return "redis-pool-size must be 1 to 64" }
         if self.redisTimeoutMilliseconds < 1 { return "redis-timeout must be a positive number of milliseconds" }
         if self.redisConnectTimeoutMilliseconds < 1 { return "redis-connect-timeout must be a positive number of milliseconds" }
+        if self.redisReplicaAcknowledgements < 0 { return "redis-replica-acks must be 0 or more" }
+        if self.redisReplicaTimeoutMilliseconds < 1 || self.redisReplicaTimeoutMilliseconds >= self.redisTimeoutMilliseconds {
+            return "redis-replica-timeout must be a positive number of milliseconds below redis-timeout"
+        }
         if (self.jwtSecret ?? "").isEmpty && self.jwks == nil { return "set jwt-secret or jwks: no token could be verified" }
         if let secret = self.jwtSecret, !secret.isEmpty, secret.utf8.count < Self.minimumSecretBytes {
             return "jwt-secret must be at least \(Self.minimumSecretBytes) bytes (HS256 needs a 256-bit key)"

@@ -1,0 +1,249 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RedisClient
+import SessionStore
+import Synchronization
+import TestSupport
+import Testing
+
+/// The service on a real Redis Cluster of 3 primaries and 3 replicas (`scripts/redis-topology`),
+/// through the faults a cluster has: a primary dies, slots move between primaries.
+@Suite("Redis Cluster: failover, slot migration, expiry", .serialized)
+struct ClusterTests {
+    /// A worker on `topology` with short timeouts; `replicaAcks` writes wait for that many replicas.
+    static func fixture(_ topology: LocalRedisTopology, replicaAcks: Int = 0) throws -> Fixture {
+        try Fixture {
+            $0.redisURL = topology.url
+            $0.redisTimeoutMilliseconds = 500
+            $0.redisConnectTimeoutMilliseconds = 300
+            $0.redisReplicaAcknowledgements = replicaAcks
+            $0.redisReplicaTimeoutMilliseconds = 200
+        }
+    }
+
+    /// Waits until one of `ports` reports `role` (`master`, `slave`) and returns it.
+    static func waitForRole(_ role: String, among ports: [Int], timeout: Duration = .seconds(20)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for port in ports where (try? LocalRedisTopology.redisCLI(["-p", String(port), "ROLE"]))?.hasPrefix(role) == true {
+                return port
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("no node of \(ports) became \(role) in time")
+    }
+
+    @Test("A primary SIGKILLed under load, writes acknowledged by a replica too: only 503s while it fails over and rejoins, every acknowledged write kept")
+    func failoverKeepsAcknowledgedWrites() async throws {
+        let topology = try LocalRedisTopology.startCluster()
+        defer { topology.stop() }
+        let ports = topology.integers("NODE_PORTS")
+        let pids = topology.integers("NODE_PIDS")
+        let fixture = try Self.fixture(topology, replicaAcks: 1)
+        let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
+        let (killed, promoted, rejoined) = try await fixture.withApp { client async throws in
+            try await withThrowingTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant, ContinuousClock.Instant)?.self) { group in
+                for _ in 0..<12 { group.addTask { await ledger.runClient(client); return nil } }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(1))
+                    let killed = ContinuousClock.now
+                    LocalRedisTopology.kill(pid: pids[0])
+                    _ = try await Self.waitForRole("master", among: Array(ports[3...]))
+                    let promoted = ContinuousClock.now
+                    try await Task.sleep(for: .milliseconds(500))
+                    try topology.restart("node-1")
+                    _ = try await Self.waitForRole("slave", among: [ports[0]])
+                    try await Self.waitForLink(port: ports[0])
+                    let rejoined = ContinuousClock.now
+                    try await Task.sleep(for: .seconds(2))
+                    ledger.stop()
+                    return (killed, promoted, rejoined)
+                }
+                var result: (ContinuousClock.Instant, ContinuousClock.Instant, ContinuousClock.Instant)?
+                for try await value in group where value != nil { result = value }
+                return try #require(result)
+            }
+        }
+        let answers = ledger.answers
+        let statuses = Set(answers.map(\.status))
+        #expect(statuses.isSubset(of: [204, 503]), "statuses: \(statuses)")
+        #expect(answers.contains { $0.status == 503 }, "the failover was not noticed")
+        let late = answers.filter { $0.started > rejoined + .seconds(1) }
+        #expect(!late.isEmpty && late.allSatisfy { $0.status == 204 }, "after the node rejoined: \(late.map(\.status).filter { $0 != 204 }.count) failures")
+        let slowest = answers.map(\.duration).max() ?? .zero
+        #expect(slowest < .seconds(2), "an answer took \(slowest)")
+        let missing = try await fixture.withApp { client async throws in try await ledger.missing(client) }
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
+        print(
+            "cluster failover (replica acks 1): \(answers.count) requests, \(answers.filter { $0.status == 503 }.count) 503, "
+                + "\(ledger.attributes.count) acknowledged attribute writes checked, \(missing.count) missing; promoted after \(promoted - killed), "
+                + "rejoined after \(rejoined - killed), slowest answer \(slowest)"
+        )
+    }
+
+    @Test("A primary SIGKILLed under load: the service recovers by itself once its replica is promoted")
+    func failoverRecoversByItself() async throws {
+        let topology = try LocalRedisTopology.startCluster()
+        defer { topology.stop() }
+        let ports = topology.integers("NODE_PORTS")
+        let pids = topology.integers("NODE_PIDS")
+        let fixture = try Self.fixture(topology)
+        let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
+        let (killed, promoted) = try await fixture.withApp { client async throws in
+            try await withThrowingTaskGroup(of: (ContinuousClock.Instant, ContinuousClock.Instant)?.self) { group in
+                for _ in 0..<12 { group.addTask { await ledger.runClient(client); return nil } }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(1))
+                    let killed = ContinuousClock.now
+                    LocalRedisTopology.kill(pid: pids[0])
+                    _ = try await Self.waitForRole("master", among: Array(ports[3...]))
+                    let promoted = ContinuousClock.now
+                    try await Task.sleep(for: .seconds(3))
+                    ledger.stop()
+                    return (killed, promoted)
+                }
+                var result: (ContinuousClock.Instant, ContinuousClock.Instant)?
+                for try await value in group where value != nil { result = value }
+                return try #require(result)
+            }
+        }
+        let answers = ledger.answers
+        #expect(Set(answers.map(\.status)).isSubset(of: [204, 503]))
+        #expect(answers.contains { $0.status == 503 && $0.started > killed })
+        // The slot map is refreshed within a second of the promotion.
+        let late = answers.filter { $0.started > promoted + .seconds(1) }
+        #expect(!late.isEmpty && late.allSatisfy { $0.status == 204 }, "after promotion: \(late.filter { $0.status != 204 }.count) failures")
+        let lastFailure = answers.filter { $0.status != 204 }.map { $0.started + $0.duration }.max()
+        print(
+            "cluster failover (replica acks 0): \(answers.count) requests, \(answers.filter { $0.status == 503 }.count) 503, promoted "
+                + "\(promoted - killed) after the kill, last failed answer \(lastFailure.map { $0 - killed } ?? .zero) after the kill"
+        )
+    }
+
+    @Test("Live sessions whose slot migrates to another primary under load: every request succeeds (ASK, then MOVED), nothing lost")
+    func slotMigration() async throws {
+        let topology = try LocalRedisTopology.startCluster()
+        defer { topology.stop() }
+        let ports = Array(topology.integers("NODE_PORTS").prefix(3))
+        let fixture = try Self.fixture(topology)
+        // 20 sessions in one slot, and the nodes it moves between.
+        let slot = RedisHashSlot.of(fixture.key("anchor"))
+        var found = ["anchor"]
+        while found.count < 20 {
+            let sid = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+            if RedisHashSlot.of(fixture.key(sid)) == slot { found.append(sid) }
+        }
+        let sessionIds = found
+        let ids = try ports.map { try LocalRedisTopology.redisCLI(["-p", String($0), "CLUSTER", "MYID"]).trimmingCharacters(in: .whitespacesAndNewlines) }
+        let source = try #require(try await Self.slotOwners(ports)[slot])
+        let target = ports.first { $0 != source }!
+        let sourceId = ids[ports.firstIndex(of: source)!]
+        let targetId = ids[ports.firstIndex(of: target)!]
+        let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
+        try await fixture.withApp { client async throws in
+            for sid in sessionIds {
+                let created = try await client.send(
+                    .put, "/session-context/\(fixture.tenant)/context/\(sid)?upsert=true", token: try await fixture.managementToken(),
+                    json: #"{"metadata":{"version":0}}"#
+                )
+                #expect(created.status == .noContent)
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<8 {
+                    let mine = sessionIds.enumerated().filter { $0.offset % 8 == index }.map(\.element)
+                    group.addTask { await ledger.runClient(client, sessionIds: mine) }
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(500))
+                    let cli = { (port: Int, arguments: [String]) throws in
+                        try LocalRedisTopology.redisCLI(["-p", String(port)] + arguments)
+                    }
+                    _ = try cli(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceId])
+                    _ = try cli(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetId])
+                    // Move the keys a few at a time, with load in between: requests for moved keys get ASK.
+                    while true {
+                        let keys = try cli(source, ["CLUSTER", "GETKEYSINSLOT", String(slot), "3"]).split(separator: "\n").map(String.init)
+                        if keys.isEmpty { break }
+                        _ = try cli(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS"] + keys)
+                        try await Task.sleep(for: .milliseconds(150))
+                    }
+                    for port in [target, source] + ports.filter({ $0 != source && $0 != target }) {
+                        _ = try cli(port, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetId])
+                    }
+                    try await Task.sleep(for: .milliseconds(700))
+                    ledger.stop()
+                }
+                try await group.waitForAll()
+            }
+        }
+        let answers = ledger.answers
+        #expect(answers.count > 100)
+        #expect(answers.allSatisfy { $0.status == 204 }, "statuses: \(Set(answers.map(\.status)))")
+        let stored = try LocalRedisTopology.redisCLI(["-p", String(target), "CLUSTER", "COUNTKEYSINSLOT", String(slot)])
+        #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "20", "the sessions are on the target now")
+        let missing = try await fixture.withApp { client async throws in try await ledger.missing(client) }
+        #expect(missing.isEmpty, "lost: \(missing.prefix(10))")
+        print("slot migration: \(answers.count) requests on 20 sessions of slot \(slot), all 204; \(ledger.attributes.count) writes checked")
+    }
+
+    @Test("Sessions expiring on each of the three primaries each give one expired event")
+    func expiryOnEveryPrimary() async throws {
+        let topology = try LocalRedisTopology.startCluster()
+        defer { topology.stop() }
+        let fixture = try Fixture {
+            $0.redisURL = topology.url
+            $0.anonymousTTL = 1
+        }
+        let ports = Array(topology.integers("NODE_PORTS").prefix(3))
+        let seed = RedisEndpoint(address: .tcp(host: "127.0.0.1", port: ports[0]))
+        // 12 sessions: with 3 primaries, some surely on each; checked below.
+        let sessionIds = (0..<12).map { _ in Fixture.uniqueSessionId() }
+        try await fixture.withApp { client async throws in
+            // Let the worker enable notifications on every primary.
+            try await Task.sleep(for: .milliseconds(500))
+            let collector = try await EventCollector.subscribe(endpoint: seed, tenant: fixture.tenant)
+            for sid in sessionIds {
+                try await CustomerSessionsTests.create(client, fixture, sid: sid, customerId: nil)
+            }
+            nonisolated(unsafe) var expired: [String] = []
+            let lock = NSLock()
+            _ = try await collector.collect(until: { _ in lock.withLock { Set(expired).count } == sessionIds.count }, timeout: .seconds(10)) { event in
+                if event[member: "type"]?.stringValue == "expired", let sid = event[member: "sessionId"]?.stringValue {
+                    lock.withLock { expired.append(sid) }
+                }
+            }
+            #expect(lock.withLock { expired.sorted() } == sessionIds.sorted(), "one expired event per session")
+        }
+        var primariesUsed = Set<Int>()
+        let map = try await Self.slotOwners(ports)
+        for sid in sessionIds { primariesUsed.insert(map[RedisHashSlot.of(fixture.key(sid))] ?? 0) }
+        #expect(primariesUsed.count == 3, "the sessions were on \(primariesUsed.count) primaries")
+    }
+
+    /// Slot -> port of its primary, from each primary's own line of `CLUSTER NODES`.
+    static func slotOwners(_ ports: [Int]) async throws -> [Int: Int] {
+        var owners: [Int: Int] = [:]
+        for port in ports {
+            let nodes = try LocalRedisTopology.redisCLI(["-p", String(port), "CLUSTER", "NODES"])
+            for line in nodes.split(separator: "\n") where line.contains("myself") {
+                for range in line.split(separator: " ").dropFirst(8) {
+                    let bounds = range.split(separator: "-").compactMap { Int($0) }
+                    guard let low = bounds.first else { continue }
+                    for slot in low...(bounds.last ?? low) { owners[slot] = port }
+                }
+            }
+        }
+        return owners
+    }
+
+    /// Waits until the replica on `port` has its link to the primary up.
+    static func waitForLink(port: Int) async throws {
+        for _ in 0..<400 {
+            if (try? LocalRedisTopology.redisCLI(["-p", String(port), "INFO", "replication"]))?.contains("master_link_status:up") == true { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("the replica on \(port) did not sync")
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import SessionStore
+import Synchronization
+
+/// A steady write load through one worker (in process) that records what the service acknowledged:
+/// each client creates a session (PUT with upsert), sets three attributes, and starts over with a
+/// new session. Every (session, attribute) is written once, so the ledger says exactly what Redis
+/// must hold afterwards.
+final class WriteLedger: Sendable {
+    struct Answer: Sendable {
+        var started: ContinuousClock.Instant
+        var duration: Duration
+        var status: Int
+    }
+
+    private struct State {
+        var created: [String] = []
+        var attributes: [(sessionId: String, name: String, value: String)] = []
+        var answers: [Answer] = []
+        var stopped = false
+    }
+
+    let tenant: String
+    let token: String
+    private let state = Mutex(State())
+
+    init(tenant: String, token: String) {
+        self.tenant = tenant
+        self.token = token
+    }
+
+    /// Runs one client until ``stop()``; `sessionIds` gives the session ids it writes to, in turn
+    /// (new unique ones when nil).
+    func runClient(_ client: some TestClientProtocol, sessionIds: [String]? = nil) async {
+        var turn = 0
+        while !self.state.withLock({ $0.stopped }) {
+            let sid = sessionIds.map { $0[turn % $0.count] } ?? UUID().uuidString.lowercased()
+            turn += 1
+            if sessionIds == nil {
+                let created = await self.request(client, .put, "/session-context/\(self.tenant)/context/\(sid)?upsert=true", #"{"currency":"EUR","metadata":{"version":0}}"#)
+                guard created else { continue }
+                self.state.withLock { $0.created.append(sid) }
+            }
+            for index in 0..<3 {
+                let name = "a\(turn)-\(index)"
+                let value = UUID().uuidString
+                if await self.request(client, .post, "/session-context/\(self.tenant)/context/\(sid)/attributes", #"{"key":"\#(name)","value":"\#(value)"}"#) {
+                    self.state.withLock { $0.attributes.append((sid, name, value)) }
+                }
+            }
+        }
+    }
+
+    func stop() { self.state.withLock { $0.stopped = true } }
+
+    private func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ json: String) async -> Bool {
+        let started = ContinuousClock.now
+        var status = 0
+        do {
+            status = Int(try await client.execute(
+                uri: path, method: method,
+                headers: [.authorization: "Bearer \(self.token)", .contentType: "application/json"], body: .init(string: json)
+            ).status.code)
+        } catch {
+            status = -1
+        }
+        let answer = Answer(started: started, duration: .now - started, status: status)
+        self.state.withLock { $0.answers.append(answer) }
+        // A client that got a 503 pauses briefly, as a polite client retrying would.
+        if status == 503 { try? await Task.sleep(for: .milliseconds(20)) }
+        return status == 204
+    }
+
+    var answers: [Answer] { self.state.withLock { $0.answers } }
+    var created: [String] { self.state.withLock { $0.created } }
+    var attributes: [(sessionId: String, name: String, value: String)] { self.state.withLock { $0.attributes } }
+
+    /// The acknowledged writes missing from the service's answers to GET: sessions that are gone,
+    /// attributes without their value.
+    func missing(_ client: some TestClientProtocol) async throws -> [String] {
+        var expected: [String: [String: String]] = [:]
+        for entry in self.attributes { expected[entry.sessionId, default: [:]][entry.name] = entry.value }
+        let sessions = Set(self.created).union(expected.keys)
+        var missing: [String] = []
+        for sid in sessions {
+            let response = try await client.execute(
+                uri: "/session-context/\(self.tenant)/context/\(sid)", method: .get, headers: [.authorization: "Bearer \(self.token)"], body: nil
+            )
+            guard response.status == .ok else {
+                missing.append("\(sid): \(response.status.code)")
+                continue
+            }
+            let context = try JSONParser().parse(response.body.readableBytesView)[member: "context"]
+            for (name, value) in expected[sid] ?? [:] where context?[member: name]?.stringValue != value {
+                missing.append("\(sid) \(name)")
+            }
+        }
+        return missing
+    }
+}
