@@ -1,0 +1,70 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RedisClient
+import SessionStore
+import TestSupport
+import Testing
+
+/// The service on a Sentinel-watched primary with one replica and three sentinels
+/// (`scripts/redis-topology sentinel up`), through a failover.
+@Suite("Redis Sentinel: failover", .serialized)
+struct SentinelTests {
+    @Test("The primary SIGKILLed under load: 503s only while Sentinel promotes the replica and the old primary rejoins, every acknowledged write kept")
+    func failover() async throws {
+        let topology = try LocalRedisTopology.startSentinel()
+        defer { topology.stop() }
+        let primaryPort = try #require(topology.integers("PRIMARY_PORT").first)
+        let replicaPort = try #require(topology.integers("REPLICA_PORT").first)
+        let primaryPid = try #require(topology.integers("PRIMARY_PID").first)
+        let fixture = try Fixture {
+            $0.redisURL = topology.url
+            $0.redisTimeoutMilliseconds = 500
+            $0.redisConnectTimeoutMilliseconds = 300
+            $0.redisReplicaAcknowledgements = 1
+        }
+        let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
+        typealias Timeline = (killed: ContinuousClock.Instant, promoted: ContinuousClock.Instant, rejoined: ContinuousClock.Instant)
+        let timeline = try await fixture.withApp { client async throws -> Timeline in
+            try await withThrowingTaskGroup(of: Timeline?.self) { group in
+                for _ in 0..<12 { group.addTask { await ledger.runClient(client); return nil } }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(1))
+                    let killed = ContinuousClock.now
+                    LocalRedisTopology.kill(pid: primaryPid)
+                    _ = try await ClusterTests.waitForRole("master", among: [replicaPort])
+                    let promoted = ContinuousClock.now
+                    try topology.restart("primary")
+                    // Sentinel turns the returning old primary into a replica of the new one.
+                    _ = try await ClusterTests.waitForRole("slave", among: [primaryPort])
+                    try await ClusterTests.waitForLink(port: primaryPort)
+                    let rejoined = ContinuousClock.now
+                    try await Task.sleep(for: .seconds(2))
+                    ledger.stop()
+                    return (killed, promoted, rejoined)
+                }
+                var result: Timeline?
+                for try await value in group where value != nil { result = value }
+                return try #require(result)
+            }
+        }
+        let answers = ledger.answers
+        let statuses = Set(answers.map(\.status))
+        #expect(statuses.isSubset(of: [204, 503]), "statuses: \(statuses)")
+        #expect(answers.contains { $0.status == 503 }, "the failover was not noticed")
+        let late = answers.filter { $0.started > timeline.rejoined + .seconds(1) }
+        #expect(!late.isEmpty && late.allSatisfy { $0.status == 204 }, "after the old primary rejoined: \(late.filter { $0.status != 204 }.count) failures")
+        let slowest = answers.map(\.duration).max() ?? .zero
+        #expect(slowest < .seconds(2), "an answer took \(slowest)")
+        let missing = try await fixture.withApp { client async throws in try await ledger.missing(client) }
+        #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
+        let lastFailure = answers.filter { $0.status != 204 }.map { $0.started + $0.duration }.max()
+        print(
+            "sentinel failover (replica acks 1): \(answers.count) requests, \(answers.filter { $0.status == 503 }.count) 503, "
+                + "\(ledger.attributes.count) acknowledged attribute writes checked, \(missing.count) missing; promoted "
+                + "\(timeline.promoted - timeline.killed) after the kill, old primary back as replica after \(timeline.rejoined - timeline.killed), "
+                + "last failed answer at +\(lastFailure.map { $0 - timeline.killed } ?? .zero), slowest answer \(slowest)"
+        )
+    }
+}
