@@ -15,53 +15,34 @@ public enum RedisTopology: Sendable, Hashable {
 
     /// Reads a Redis URL; throws ``RedisError/Code/invalidURL`` naming what is wrong.
     public init(url: String) throws(RedisError) {
-        for scheme in ["redis-sentinel://", "rediss-sentinel://"] where url.hasPrefix(scheme) {
-            let tls = scheme.hasPrefix("rediss")
-            var rest = Substring(url.dropFirst(scheme.count))
-            var query = ""
-            if let mark = rest.firstIndex(of: "?") {
-                query = String(rest[mark...])
-                rest = rest[..<mark]
-            }
-            guard let slash = rest.firstIndex(of: "/"), !rest[rest.index(after: slash)...].isEmpty else {
+        if let parts = Self.split(url, kind: "sentinel") {
+            guard let slash = parts.rest.firstIndex(of: "/"), !parts.rest[parts.rest.index(after: slash)...].isEmpty else {
                 throw RedisError(.invalidURL, "a Sentinel URL names the primary after the sentinels, as in redis-sentinel://host:26379/mymaster")
             }
-            let primaryName = String(rest[rest.index(after: slash)...])
-            let (credentials, hosts) = Self.splitCredentials(rest[..<slash])
+            let primaryName = String(parts.rest[parts.rest.index(after: slash)...])
+            let (credentials, hosts) = Self.splitCredentials(parts.rest[..<slash])
             var database = "0"
-            for pair in query.dropFirst().split(separator: "&") where pair.hasPrefix("db=") {
+            for pair in parts.query.dropFirst().split(separator: "&") where pair.hasPrefix("db=") {
                 database = String(pair.dropFirst(3))
             }
             guard !hosts.isEmpty else { throw RedisError(.invalidURL, "the Sentinel URL names no sentinel") }
-            let caQuery = Self.caQuery(query)
-            let sentinels = try hosts.map { host throws(RedisError) in
-                try RedisEndpoint(url: (tls ? "rediss://" : "redis://") + host + caQuery)
-            }
-            let template = try RedisEndpoint(url: (tls ? "rediss://" : "redis://") + credentials + "sentinel-primary/" + database + caQuery)
+            let sentinels = try hosts.map { host throws(RedisError) in try RedisEndpoint(url: parts.scheme + host + parts.caQuery) }
+            let template = try RedisEndpoint(url: parts.scheme + credentials + "sentinel-primary/" + database + parts.caQuery)
             self = .sentinel(RedisSentinel(sentinels: sentinels, primaryName: primaryName, primaryTemplate: template))
-            return
-        }
-        for scheme in ["redis-cluster://", "rediss-cluster://"] where url.hasPrefix(scheme) {
-            let tls = scheme.hasPrefix("rediss")
-            var rest = Substring(url.dropFirst(scheme.count))
-            var query = ""
-            if let mark = rest.firstIndex(of: "?") {
-                query = String(rest[mark...])
-                rest = rest[..<mark]
-            }
+        } else if let parts = Self.split(url, kind: "cluster") {
+            var rest = parts.rest
             if rest.hasSuffix("/") || rest.hasSuffix("/0") { rest = rest[..<rest.lastIndex(of: "/")!] }
             guard !rest.contains("/") else {
                 throw RedisError(.invalidURL, "a Redis Cluster has only database 0: leave the database out of the URL")
             }
             let (credentials, hosts) = Self.splitCredentials(rest)
             guard !hosts.isEmpty else { throw RedisError(.invalidURL, "the Redis Cluster URL names no node") }
-            let caQuery = Self.caQuery(query)
             self = .cluster(seeds: try hosts.map { host throws(RedisError) in
-                try RedisEndpoint(url: (tls ? "rediss://" : "redis://") + credentials + host + caQuery)
+                try RedisEndpoint(url: parts.scheme + credentials + host + parts.caQuery)
             })
-            return
+        } else {
+            self = .standalone(try RedisEndpoint(url: url))
         }
-        self = .standalone(try RedisEndpoint(url: url))
     }
 
     /// The URL with passwords masked, for logs.
@@ -76,6 +57,26 @@ public enum RedisTopology: Sendable, Hashable {
         }
     }
 
+    /// A `redis-<kind>://` or `rediss-<kind>://` URL in parts: the scheme of its servers' own URLs
+    /// (`redis://` or `rediss://`), what follows the scheme up to the query, the query (with its
+    /// `?`) and the `?ca=` part of it for each server's URL; nil for another scheme.
+    private static func split(_ url: String, kind: String) -> (scheme: String, rest: Substring, query: String, caQuery: String)? {
+        for tls in [false, true] {
+            let scheme = (tls ? "rediss-" : "redis-") + kind + "://"
+            guard url.hasPrefix(scheme) else { continue }
+            var rest = Substring(url.dropFirst(scheme.count))
+            var query = ""
+            if let mark = rest.firstIndex(of: "?") {
+                query = String(rest[mark...])
+                rest = rest[..<mark]
+            }
+            var caQuery = ""
+            for pair in query.dropFirst().split(separator: "&") where pair.hasPrefix("ca=") { caQuery = "?" + pair }
+            return (tls ? "rediss://" : "redis://", rest, query, caQuery)
+        }
+        return nil
+    }
+
     /// `user:password@` (or empty) and the comma-separated hosts after it.
     private static func splitCredentials(_ text: Substring) -> (String, [String]) {
         var credentials = ""
@@ -85,11 +86,5 @@ public enum RedisTopology: Sendable, Hashable {
             hosts = text[text.index(after: at)...]
         }
         return (credentials, hosts.split(separator: ",").map(String.init))
-    }
-
-    /// The `?ca=` part of a query, for each endpoint's URL.
-    private static func caQuery(_ query: String) -> String {
-        for pair in query.dropFirst().split(separator: "&") where pair.hasPrefix("ca=") { return "?" + pair }
-        return ""
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import SessionStore
+import Testing
 import Synchronization
 
 /// A steady write load through one worker (in process) that records what the service acknowledged:
@@ -54,6 +55,44 @@ final class WriteLedger: Sendable {
     }
 
     func stop() { self.state.withLock { $0.stopped = true } }
+
+    /// Runs `count` clients on `client` while `fault` runs; stops them when it returns, and returns what it returned.
+    func run<Value: Sendable>(
+        clients count: Int,
+        on client: some TestClientProtocol,
+        during fault: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            for _ in 0..<count { group.addTask { await self.runClient(client); return nil } }
+            group.addTask {
+                defer { self.stop() }
+                return try await fault()
+            }
+            var result: Value?
+            for try await value in group where value != nil { result = value }
+            return try #require(result)
+        }
+    }
+
+    /// Checks what a fault may do to the answers: nothing but 204 and 503, at least one 503, only
+    /// 204s from `recovered` on, none slower than 2 s. Returns the slowest answer's time.
+    @discardableResult
+    func expectOnlyUnavailable(recoveredBy recovered: ContinuousClock.Instant, sourceLocation: SourceLocation = #_sourceLocation) -> Duration {
+        let answers = self.answers
+        let statuses = Set(answers.map(\.status))
+        #expect(statuses.isSubset(of: [204, 503]), "statuses: \(statuses)", sourceLocation: sourceLocation)
+        #expect(answers.contains { $0.status == 503 }, "the fault was not noticed", sourceLocation: sourceLocation)
+        let late = answers.filter { $0.started > recovered }
+        #expect(!late.isEmpty && late.allSatisfy { $0.status == 204 }, "after recovery: \(late.filter { $0.status != 204 }.count) failures", sourceLocation: sourceLocation)
+        let slowest = answers.map(\.duration).max() ?? .zero
+        #expect(slowest < .seconds(2), "an answer took \(slowest)", sourceLocation: sourceLocation)
+        return slowest
+    }
+
+    /// When the last answer that was not a 204 came, if any.
+    var lastFailure: ContinuousClock.Instant? {
+        self.answers.filter { $0.status != 204 }.map { $0.started + $0.duration }.max()
+    }
 
     private func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ json: String) async -> Bool {
         let started = ContinuousClock.now
