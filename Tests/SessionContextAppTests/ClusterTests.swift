@@ -28,7 +28,7 @@ struct ClusterTests {
     static func killFirstPrimary(_ topology: LocalRedisTopology) async throws -> (ContinuousClock.Instant, ContinuousClock.Instant) {
         try await Task.sleep(for: .seconds(1))
         let killed = ContinuousClock.now
-        LocalRedisTopology.kill(pid: topology.integers("NODE_PIDS")[0])
+        await LocalRedisTopology.kill(pid: topology.integers("NODE_PIDS")[0])
         _ = try await Self.waitForRole("master", among: Array(topology.integers("NODE_PORTS")[3...]))
         return (killed, ContinuousClock.now)
     }
@@ -37,7 +37,7 @@ struct ClusterTests {
     static func waitForRole(_ role: String, among ports: [Int], timeout: Duration = .seconds(20)) async throws -> Int {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            for port in ports where (try? LocalRedisTopology.redisCLI(["-p", String(port), "ROLE"]))?.hasPrefix(role) == true {
+            for port in ports where (try? await LocalRedisTopology.redisCLI(["-p", String(port), "ROLE"]))?.hasPrefix(role) == true {
                 return port
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -47,7 +47,7 @@ struct ClusterTests {
 
     @Test("A primary SIGKILLed under load, writes acknowledged by a replica too: only 503s while it fails over and rejoins, every acknowledged write kept")
     func failoverKeepsAcknowledgedWrites() async throws {
-        let topology = try LocalRedisTopology.startCluster()
+        let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
         let ports = topology.integers("NODE_PORTS")
         let fixture = try Self.fixture(topology, replicaAcks: 1)
@@ -56,7 +56,7 @@ struct ClusterTests {
             try await ledger.run(clients: 12, on: client) {
                 let (killed, promoted) = try await Self.killFirstPrimary(topology)
                 try await Task.sleep(for: .milliseconds(500))
-                try topology.restart("node-1")
+                try await topology.restart("node-1")
                 _ = try await Self.waitForRole("slave", among: [ports[0]])
                 try await Self.waitForLink(port: ports[0])
                 let rejoined = ContinuousClock.now
@@ -77,7 +77,7 @@ struct ClusterTests {
 
     @Test("A primary SIGKILLed under load: the service recovers by itself once its replica is promoted")
     func failoverRecoversByItself() async throws {
-        let topology = try LocalRedisTopology.startCluster()
+        let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
         let ports = topology.integers("NODE_PORTS")
         let fixture = try Self.fixture(topology)
@@ -101,7 +101,7 @@ struct ClusterTests {
 
     @Test("Live sessions whose slot migrates to another primary under load: every request succeeds (ASK, then MOVED), nothing lost")
     func slotMigration() async throws {
-        let topology = try LocalRedisTopology.startCluster()
+        let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
         let ports = Array(topology.integers("NODE_PORTS").prefix(3))
         let fixture = try Self.fixture(topology)
@@ -113,11 +113,13 @@ struct ClusterTests {
             if RedisHashSlot.of(fixture.key(sid)) == slot { found.append(sid) }
         }
         let sessionIds = found
-        let ids = try ports.map { try LocalRedisTopology.redisCLI(["-p", String($0), "CLUSTER", "MYID"]).trimmingCharacters(in: .whitespacesAndNewlines) }
+        var ids: [String] = []
+        for port in ports {
+            ids.append(try await LocalRedisTopology.redisCLI(["-p", String(port), "CLUSTER", "MYID"]).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         let source = try #require(try await Self.slotOwners(ports)[slot])
         let target = ports.first { $0 != source }!
-        let sourceId = ids[ports.firstIndex(of: source)!]
-        let targetId = ids[ports.firstIndex(of: target)!]
+        let (sourceId, targetId) = (ids[ports.firstIndex(of: source)!], ids[ports.firstIndex(of: target)!])
         let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
         try await fixture.withApp { client async throws in
             for sid in sessionIds {
@@ -134,20 +136,20 @@ struct ClusterTests {
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(500))
-                    let cli = { (port: Int, arguments: [String]) throws in
-                        try LocalRedisTopology.redisCLI(["-p", String(port)] + arguments)
+                    let cli = { (port: Int, arguments: [String]) async throws in
+                        try await LocalRedisTopology.redisCLI(["-p", String(port)] + arguments)
                     }
-                    _ = try cli(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceId])
-                    _ = try cli(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetId])
+                    _ = try await cli(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceId])
+                    _ = try await cli(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetId])
                     // Move the keys a few at a time, with load in between: requests for moved keys get ASK.
                     while true {
-                        let keys = try cli(source, ["CLUSTER", "GETKEYSINSLOT", String(slot), "3"]).split(separator: "\n").map(String.init)
+                        let keys = try await cli(source, ["CLUSTER", "GETKEYSINSLOT", String(slot), "3"]).split(separator: "\n").map(String.init)
                         if keys.isEmpty { break }
-                        _ = try cli(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS"] + keys)
+                        _ = try await cli(source, ["MIGRATE", "127.0.0.1", String(target), "", "0", "5000", "KEYS"] + keys)
                         try await Task.sleep(for: .milliseconds(150))
                     }
                     for port in [target, source] + ports.filter({ $0 != source && $0 != target }) {
-                        _ = try cli(port, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetId])
+                        _ = try await cli(port, ["CLUSTER", "SETSLOT", String(slot), "NODE", targetId])
                     }
                     try await Task.sleep(for: .milliseconds(700))
                     ledger.stop()
@@ -158,7 +160,7 @@ struct ClusterTests {
         let answers = ledger.answers
         #expect(answers.count > 100)
         #expect(answers.allSatisfy { $0.status == 204 }, "statuses: \(Set(answers.map(\.status)))")
-        let stored = try LocalRedisTopology.redisCLI(["-p", String(target), "CLUSTER", "COUNTKEYSINSLOT", String(slot)])
+        let stored = try await LocalRedisTopology.redisCLI(["-p", String(target), "CLUSTER", "COUNTKEYSINSLOT", String(slot)])
         #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "20", "the sessions are on the target now")
         let missing = try await fixture.withApp { client async throws in try await ledger.missing(client) }
         #expect(missing.isEmpty, "lost: \(missing.prefix(10))")
@@ -167,7 +169,7 @@ struct ClusterTests {
 
     @Test("Sessions expiring on each of the three primaries each give one expired event")
     func expiryOnEveryPrimary() async throws {
-        let topology = try LocalRedisTopology.startCluster()
+        let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
         let fixture = try Fixture {
             $0.redisURL = topology.url
@@ -203,7 +205,7 @@ struct ClusterTests {
     static func slotOwners(_ ports: [Int]) async throws -> [Int: Int] {
         var owners: [Int: Int] = [:]
         for port in ports {
-            let nodes = try LocalRedisTopology.redisCLI(["-p", String(port), "CLUSTER", "NODES"])
+            let nodes = try await LocalRedisTopology.redisCLI(["-p", String(port), "CLUSTER", "NODES"])
             for line in nodes.split(separator: "\n") where line.contains("myself") {
                 for range in line.split(separator: " ").dropFirst(8) {
                     let bounds = range.split(separator: "-").compactMap { Int($0) }
@@ -218,7 +220,7 @@ struct ClusterTests {
     /// Waits until the replica on `port` has its link to the primary up.
     static func waitForLink(port: Int) async throws {
         for _ in 0..<400 {
-            if (try? LocalRedisTopology.redisCLI(["-p", String(port), "INFO", "replication"]))?.contains("master_link_status:up") == true { return }
+            if (try? await LocalRedisTopology.redisCLI(["-p", String(port), "INFO", "replication"]))?.contains("master_link_status:up") == true { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestSetupError("the replica on \(port) did not sync")

@@ -13,7 +13,7 @@ import Testing
 struct SentinelTests {
     @Test("The primary SIGKILLed under load: 503s only while Sentinel promotes the replica and the old primary rejoins, every acknowledged write kept")
     func failover() async throws {
-        let topology = try LocalRedisTopology.startSentinel()
+        let topology = try await LocalRedisTopology.startSentinel()
         defer { topology.stop() }
         let primaryPort = try #require(topology.integers("PRIMARY_PORT").first)
         let replicaPort = try #require(topology.integers("REPLICA_PORT").first)
@@ -29,10 +29,10 @@ struct SentinelTests {
             try await ledger.run(clients: 12, on: client) {
                 try await Task.sleep(for: .seconds(1))
                 let killed = ContinuousClock.now
-                LocalRedisTopology.kill(pid: primaryPid)
+                await LocalRedisTopology.kill(pid: primaryPid)
                 _ = try await ClusterTests.waitForRole("master", among: [replicaPort])
                 let promoted = ContinuousClock.now
-                try topology.restart("primary")
+                try await topology.restart("primary")
                 // Sentinel turns the returning old primary into a replica of the new one.
                 _ = try await ClusterTests.waitForRole("slave", among: [primaryPort])
                 try await ClusterTests.waitForLink(port: primaryPort)

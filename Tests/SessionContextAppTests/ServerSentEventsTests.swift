@@ -85,8 +85,13 @@ struct ServerSentEventsTests {
         try await fixture.withLiveApp { client async throws in
             let port = try #require(client.port)
             let stalled = try await SSEClient.connect(port: port, path: "/session-context/\(fixture.tenant)/events", token: token, reading: false)
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try await Self.tailConnections(probe) >= 1)
+            // The subscriber's tail is reading the stream (within 3 s, on a loaded machine).
+            var tailing = false
+            for _ in 0..<60 where !tailing {
+                tailing = try await Self.tailConnections(probe) >= 1
+                if !tailing { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(tailing)
             // Large events: each names 300 attributes of 200 characters in `changed`.
             for round in 0..<120 {
                 let attributes = (0..<300).map { #""\#(String(repeating: "n", count: 190))\#(round)-\#($0)":"v""# }.joined(separator: ",")

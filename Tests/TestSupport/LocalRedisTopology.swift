@@ -26,14 +26,14 @@ public final class LocalRedisTopology: Sendable {
     }
 
     /// Starts a Redis Cluster of 3 primaries with a replica each.
-    public static func startCluster() throws -> LocalRedisTopology { try self.start("cluster") }
+    public static func startCluster() async throws -> LocalRedisTopology { try await self.start("cluster") }
 
     /// Starts a primary, its replica and 3 sentinels watching it as `sc-primary`.
-    public static func startSentinel() throws -> LocalRedisTopology { try self.start("sentinel") }
+    public static func startSentinel() async throws -> LocalRedisTopology { try await self.start("sentinel") }
 
-    private static func start(_ kind: String) throws -> LocalRedisTopology {
+    private static func start(_ kind: String) async throws -> LocalRedisTopology {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sc-\(kind)-\(UUID().uuidString)")
-        let output = try self.script([kind, "up", directory.path])
+        let output = try await self.script([kind, "up", directory.path])
         var values: [String: String] = [:]
         for line in output.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
@@ -47,20 +47,21 @@ public final class LocalRedisTopology: Sendable {
         return topology
     }
 
-    /// Stops every server and removes the directory.
+    /// Stops every server and removes the directory, on a thread of its own (callable from a
+    /// `defer`; the test goes on at once). Whatever still runs at exit is killed then.
     public func stop() {
-        _ = try? Self.script(["down", self.directory.path])
-        for name in ["NODE_PIDS", "PRIMARY_PID", "REPLICA_PID", "SENTINEL_PIDS"] {
-            for pid in self.integers(name) { ProcessRegistry.remove(Int32(pid)) }
-        }
-        try? FileManager.default.removeItem(at: self.directory)
+        let directory = self.directory
+        Thread {
+            _ = try? Self.runBlocking(Self.repositoryRoot.appendingPathComponent("scripts/redis-topology"), ["down", directory.path])
+            try? FileManager.default.removeItem(at: directory)
+        }.start()
     }
 
     /// Starts server `name` (`node-1`…, `primary`, `replica`, `sentinel-1`…) again from its
     /// configuration, as after a crash; returns its new pid (also in `name.pid`, for `down`).
     @discardableResult
-    public func restart(_ name: String) throws -> Int {
-        let output = try Self.script(["restart", name, self.directory.path])
+    public func restart(_ name: String) async throws -> Int {
+        let output = try await Self.script(["restart", name, self.directory.path])
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("PID=") }), let pid = Int(line.dropFirst(4)) else {
             throw TestSetupError("scripts/redis-topology restart \(name) printed no pid")
         }
@@ -69,9 +70,9 @@ public final class LocalRedisTopology: Sendable {
     }
 
     /// SIGKILLs the server with `pid` (a crash) and waits until it is gone.
-    public static func kill(pid: Int) {
+    public static func kill(pid: Int) async {
         Glibc.kill(Int32(pid), SIGKILL)
-        for _ in 0..<250 where isRunning(pid: pid) { usleep(20_000) }
+        for _ in 0..<250 where isRunning(pid: pid) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// Whether `pid` runs (exists and is not a zombie waiting to be reaped).
@@ -84,15 +85,23 @@ public final class LocalRedisTopology: Sendable {
 
     /// Runs `redis-cli` with `arguments` and returns what it printed.
     @discardableResult
-    public static func redisCLI(_ arguments: [String]) throws -> String {
-        try self.run(URL(fileURLWithPath: "/usr/bin/redis-cli"), arguments)
+    public static func redisCLI(_ arguments: [String]) async throws -> String {
+        try await self.run(URL(fileURLWithPath: "/usr/bin/redis-cli"), arguments)
     }
 
-    private static func script(_ arguments: [String]) throws -> String {
-        try self.run(repositoryRoot.appendingPathComponent("scripts/redis-topology"), arguments)
+    private static func script(_ arguments: [String]) async throws -> String {
+        try await self.run(repositoryRoot.appendingPathComponent("scripts/redis-topology"), arguments)
     }
 
-    private static func run(_ executable: URL, _ arguments: [String]) throws -> String {
+    /// Runs a program to its end on a thread of its own: waiting for it must not hold one of the
+    /// few threads Swift Concurrency runs every test on (on 2 cores, two such waits stall them all).
+    private static func run(_ executable: URL, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(executable, arguments) }) }.start()
+        }
+    }
+
+    private static func runBlocking(_ executable: URL, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
