@@ -73,12 +73,7 @@ public final class RedisRouter: Service, Sendable {
     public func evaluate(_ script: RedisScript, _ command: RESPCommand, key: String) async throws(RedisError) -> RESPValue {
         switch self.backend {
         case .single(let pool):
-            do {
-                return try await pool.send(command)
-            } catch where Self.isNoScript(error) {
-                _ = try await pool.send(RESPCommand("SCRIPT", "LOAD", script.source))
-                return try await pool.send(command)
-            }
+            return try await pool.evaluate(script, command)
         case .cluster(let cluster):
             return try await cluster.evaluate(script, command, key: key).reply
         }
@@ -86,8 +81,8 @@ public final class RedisRouter: Service, Sendable {
 
     /// Runs the `EVALSHA` of `script` like ``evaluate(_:_:key:)``, with two additions for writes:
     /// - `first` (a command about `first.key`, which may be in another slot) runs before the script:
-    ///   in the same write on one connection of a single server; answered first on a cluster. If it
-    ///   fails, the script is not sent.
+    ///   on a single server in the same write on one connection (its failure is thrown); on a
+    ///   cluster it is answered first, and if it fails the script is not sent.
     /// - with `replicas` > 0, `WAIT replicas timeout` follows the script on its connection, in the
     ///   same write: the call returns only once that many replicas have the script's changes, and
     ///   throws ``RedisError/Code/timeout`` when fewer confirmed within `replicaTimeoutMilliseconds`
@@ -103,26 +98,17 @@ public final class RedisRouter: Service, Sendable {
         let wait = replicas > 0 ? RESPCommand("WAIT", String(replicas), String(replicaTimeoutMilliseconds)) : nil
         switch self.backend {
         case .single(let pool):
-            let connection = try await pool.connection()
-            var replies = try await connection.pipeline([first?.command, command, wait].compactMap { $0 })
-            if first != nil { _ = try replies.removeFirst().get() }
-            if case .failure(let error) = replies[0], Self.isNoScript(error) {
-                _ = try await connection.send(RESPCommand("SCRIPT", "LOAD", script.source))
-                replies = try await connection.pipeline([command, wait].compactMap { $0 })
-            }
-            let reply = try replies[0].get()
-            if let wait { try Self.check(try replies[1].get(), replicas) }
-            return reply
+            let replies = try await pool.connection().evaluate(
+                script, command, before: first.map { [$0.command] } ?? [], after: wait.map { [$0] } ?? []
+            )
+            if wait != nil { try Self.check(replies[1], replicas) }
+            return replies[0]
         case .cluster(let cluster):
             if let first { _ = try await cluster.send(first.command, key: first.key) }
             let (reply, waitReply) = try await cluster.evaluate(script, command, then: wait, key: key)
             if let waitReply { try Self.check(waitReply, replicas) }
             return reply
         }
-    }
-
-    private static func isNoScript(_ error: RedisError) -> Bool {
-        error.code == .serverError && error.message.hasPrefix("NOSCRIPT")
     }
 
     /// Throws unless a `WAIT` reply counts at least `replicas`.
@@ -145,11 +131,11 @@ public final class RedisRouter: Service, Sendable {
     /// The servers that accept writes now: the one server, the current primary, or every primary
     /// of the cluster. Subscribers to node-local notifications (keyspace events) need all of them.
     public func primaries() async throws(RedisError) -> [RedisEndpoint] {
-        switch self.topology {
-        case .standalone(let endpoint): return [endpoint]
-        case .sentinel(let sentinel): return [try await sentinel.primary()]
-        case .cluster:
-            guard let cluster = self.cluster else { return [] }
+        switch (self.topology, self.backend) {
+        case (.standalone(let endpoint), _): return [endpoint]
+        case (.sentinel(let sentinel), _): return [try await sentinel.primary()]
+        case (_, .single(let pool)): return [pool.configuration.endpoint]
+        case (.cluster, .cluster(let cluster)):
             var map = cluster.slotMap
             if map.primaries.isEmpty {
                 await cluster.refreshSlotMap()

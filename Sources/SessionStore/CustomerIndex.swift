@@ -1,11 +1,5 @@
 import RedisClient
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The index of one customer's sessions, for finding them all (`?customerId=`): a sorted set of
 /// session ids, each scored with when it was last entered (epoch ms).
 ///
@@ -30,7 +24,7 @@ struct CustomerIndex: Sendable {
 
     /// The command entering `sessionId`, stamped now, and the key it is about.
     func add(_ sessionId: String) -> (command: RESPCommand, key: String) {
-        (RESPCommand("ZADD", self.key, String(Self.now()), sessionId), self.key)
+        (RESPCommand("ZADD", self.key, String(Timestamp.nowMilliseconds()), sessionId), self.key)
     }
 
     /// Every candidate: session id and its score as Redis wrote it.
@@ -48,18 +42,11 @@ struct CustomerIndex: Sendable {
         guard !entries.isEmpty else { return }
         let script = SessionScripts.customerIndexPrune
         var command = script.command(keys: [self.key], argumentCount: 1 + entries.count * 2)
-        command.append(String(Self.now() - Self.pruneGrace))
+        command.append(String(Timestamp.nowMilliseconds() - Self.pruneGrace))
         for entry in entries {
             command.append(entry.sessionId)
             command.append(entry.score)
         }
         _ = try await redis.evaluate(script, command, key: self.key)
-    }
-
-    /// Milliseconds since the epoch, by this worker's clock.
-    private static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }

@@ -51,7 +51,6 @@ public struct SessionExpiryListener: Service {
 
     /// Returns when the primaries are no longer `primaries` (or the task is cancelled).
     private func waitForChange(from primaries: [RedisEndpoint]) async {
-        if case .standalone = self.store.redis.topology { try? await Task.sleep(for: .seconds(1_000_000_000)); return }
         while !Task.isCancelled {
             try? await Task.sleep(for: self.topologyCheckInterval)
             if let current = try? await self.store.redis.primaries(), Set(current) != Set(primaries) {
@@ -66,7 +65,7 @@ public struct SessionExpiryListener: Service {
 
     private func listen(to server: RedisEndpoint) async {
         await RedisSubscription.keepSubscribed(
-            to: server,
+            to: { () async throws(RedisError) in server },
             channels: [Self.channel(server)],
             minimumBackoff: .milliseconds(100),
             onSubscribed: { await self.enableNotifications(on: server) },

@@ -37,18 +37,17 @@ extension SessionStore {
             try await self.delete(SessionAddress(tenant: tenant, sessionId: candidate.sessionId), onlyOf: customerId)
         }
         var ended: [String] = []
+        // Ended sessions and those that were no longer the customer's leave the index alike.
+        var done: [(sessionId: String, score: String)] = []
         var firstError: RedisError?
         for (candidate, result) in zip(candidates, results) {
             switch result {
-            case .success(.applied): ended.append(candidate.sessionId)
-            case .success: break
-            case .failure(let error): firstError = firstError ?? error
+            case .success(let outcome):
+                done.append(candidate)
+                if case .applied = outcome { ended.append(candidate.sessionId) }
+            case .failure(let error):
+                firstError = firstError ?? error
             }
-        }
-        // Ended sessions and those that were no longer the customer's leave the index alike.
-        let done = zip(candidates, results).compactMap { candidate, result -> (sessionId: String, score: String)? in
-            if case .success = result { return candidate }
-            return nil
         }
         try await index.prune(done, self.redis)
         if let firstError { throw firstError }

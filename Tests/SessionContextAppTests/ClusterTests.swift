@@ -29,20 +29,8 @@ struct ClusterTests {
         try await Task.sleep(for: .seconds(1))
         let killed = ContinuousClock.now
         await LocalRedisTopology.kill(pid: topology.integers("NODE_PIDS")[0])
-        _ = try await Self.waitForRole("master", among: Array(topology.integers("NODE_PORTS")[3...]))
+        _ = try await LocalRedisTopology.waitForRole("master", among: Array(topology.integers("NODE_PORTS")[3...]))
         return (killed, ContinuousClock.now)
-    }
-
-    /// Waits until one of `ports` reports `role` (`master`, `slave`) and returns it.
-    static func waitForRole(_ role: String, among ports: [Int], timeout: Duration = .seconds(20)) async throws -> Int {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            for port in ports where (try? await LocalRedisTopology.redisCLI(["-p", String(port), "ROLE"]))?.hasPrefix(role) == true {
-                return port
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestSetupError("no node of \(ports) became \(role) in time")
     }
 
     @Test("A primary SIGKILLed under load, writes acknowledged by a replica too: only 503s while it fails over and rejoins, every acknowledged write kept")
@@ -57,8 +45,8 @@ struct ClusterTests {
                 let (killed, promoted) = try await Self.killFirstPrimary(topology)
                 try await Task.sleep(for: .milliseconds(500))
                 try await topology.restart("node-1")
-                _ = try await Self.waitForRole("slave", among: [ports[0]])
-                try await Self.waitForLink(port: ports[0])
+                _ = try await LocalRedisTopology.waitForRole("slave", among: [ports[0]])
+                try await LocalRedisTopology.waitForLink(port: ports[0])
                 let rejoined = ContinuousClock.now
                 try await Task.sleep(for: .seconds(2))
                 return (killed, promoted, rejoined)
@@ -218,14 +206,5 @@ struct ClusterTests {
             }
         }
         return owners
-    }
-
-    /// Waits until the replica on `port` has its link to the primary up.
-    static func waitForLink(port: Int) async throws {
-        for _ in 0..<400 {
-            if (try? await LocalRedisTopology.redisCLI(["-p", String(port), "INFO", "replication"]))?.contains("master_link_status:up") == true { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestSetupError("the replica on \(port) did not sync")
     }
 }

@@ -30,12 +30,12 @@ struct SentinelTests {
                 try await Task.sleep(for: .seconds(1))
                 let killed = ContinuousClock.now
                 await LocalRedisTopology.kill(pid: primaryPid)
-                _ = try await ClusterTests.waitForRole("master", among: [replicaPort])
+                _ = try await LocalRedisTopology.waitForRole("master", among: [replicaPort])
                 let promoted = ContinuousClock.now
                 try await topology.restart("primary")
                 // Sentinel turns the returning old primary into a replica of the new one.
-                _ = try await ClusterTests.waitForRole("slave", among: [primaryPort])
-                try await ClusterTests.waitForLink(port: primaryPort)
+                _ = try await LocalRedisTopology.waitForRole("slave", among: [primaryPort])
+                try await LocalRedisTopology.waitForLink(port: primaryPort)
                 let rejoined = ContinuousClock.now
                 try await Task.sleep(for: .seconds(2))
                 return (killed: killed, promoted: promoted, rejoined: rejoined)

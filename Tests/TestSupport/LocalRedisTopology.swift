@@ -83,6 +83,27 @@ public final class LocalRedisTopology: Sendable {
         return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 
+    /// Waits until one of the servers on `ports` reports `role` (`master`, `slave`) and returns its port.
+    public static func waitForRole(_ role: String, among ports: [Int], timeout: Duration = .seconds(20)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for port in ports where (try? await self.redisCLI(["-p", String(port), "ROLE"]))?.hasPrefix(role) == true {
+                return port
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("no server of \(ports) became \(role) in time")
+    }
+
+    /// Waits until the replica on `port` has its link to its primary up.
+    public static func waitForLink(port: Int) async throws {
+        for _ in 0..<400 {
+            if (try? await self.redisCLI(["-p", String(port), "INFO", "replication"]))?.contains("master_link_status:up") == true { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestSetupError("the replica on \(port) did not sync")
+    }
+
     /// Runs `redis-cli` with `arguments` and returns what it printed.
     @discardableResult
     public static func redisCLI(_ arguments: [String]) async throws -> String {

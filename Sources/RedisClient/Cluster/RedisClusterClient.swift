@@ -105,30 +105,13 @@ public final class RedisClusterClient: Service, Sendable {
         key: String
     ) async throws(RedisError) -> (reply: RESPValue, followerReply: RESPValue?) {
         let replies = try await self.perform(key: key) { pool, asking throws(RedisError) in
-            if !asking, follower == nil {
-                do throws(RedisError) {
-                    return .array([try await pool.send(command)])
-                } catch where Self.isNoScript(error) {
-                    _ = try await pool.send(RESPCommand("SCRIPT", "LOAD", script.source))
-                    return .array([try await pool.send(command)])
-                }
-            }
-            let connection = try await pool.connection()
-            let commands = (asking ? [RESPCommand("ASKING")] : []) + [command] + (follower.map { [$0] } ?? [])
-            var replies = try await connection.pipeline(commands)
-            let offset = asking ? 1 : 0
-            if case .failure(let error) = replies[offset], Self.isNoScript(error) {
-                _ = try await connection.send(RESPCommand("SCRIPT", "LOAD", script.source))
-                replies = try await connection.pipeline(commands)
-            }
-            return .array(try replies[offset...].map { reply throws(RedisError) in try reply.get() })
+            if !asking, follower == nil { return .array([try await pool.evaluate(script, command)]) }
+            return .array(try await pool.connection().evaluate(
+                script, command, before: asking ? [RESPCommand("ASKING")] : [], after: follower.map { [$0] } ?? []
+            ))
         }
         guard let values = replies.array, let first = values.first else { throw RedisError(.protocolError, "a pipelined reply went missing") }
         return (first, values.count > 1 ? values[1] : nil)
-    }
-
-    private static func isNoScript(_ error: RedisError) -> Bool {
-        error.code == .serverError && error.message.hasPrefix("NOSCRIPT")
     }
 
     /// Runs `operation` on the pool of the primary serving `key`'s slot (with `asking` after an

@@ -1,32 +1,10 @@
 extension RedisSubscription {
-    /// Keeps a subscription up until the task is cancelled: subscribes, hands every message to
+    /// Keeps a subscription up until the task is cancelled: asks `endpoint` where to subscribe (a
+    /// server that may move, under Sentinel or in a cluster, is looked up again on every attempt),
+    /// subscribes, hands every message to
     /// `onMessage`, and when the connection drops (or cannot be made) reports it to `onDrop` and
     /// subscribes again after a pause that doubles from `minimumBackoff` up to `maximumBackoff`.
     /// `onSubscribed` runs each time Redis has confirmed the subscription.
-    public static func keepSubscribed(
-        to endpoint: RedisEndpoint,
-        channels: [String] = [],
-        patterns: [String] = [],
-        minimumBackoff: Duration = .milliseconds(50),
-        maximumBackoff: Duration = .seconds(2),
-        onSubscribed: @Sendable () async -> Void = {},
-        onDrop: @Sendable (any Error) async -> Void = { _ in },
-        onMessage: @Sendable (RedisPubSubMessage) async -> Void
-    ) async {
-        await self.keepSubscribed(
-            to: { () async throws(RedisError) in endpoint },
-            channels: channels,
-            patterns: patterns,
-            minimumBackoff: minimumBackoff,
-            maximumBackoff: maximumBackoff,
-            onSubscribed: onSubscribed,
-            onDrop: onDrop,
-            onMessage: onMessage
-        )
-    }
-
-    /// Like ``keepSubscribed(to:channels:patterns:minimumBackoff:maximumBackoff:onSubscribed:onDrop:onMessage:)``,
-    /// asking `endpoint` where to subscribe before every attempt (for servers that move: Sentinel, Cluster).
     public static func keepSubscribed(
         to endpoint: @Sendable () async throws(RedisError) -> RedisEndpoint,
         channels: [String] = [],

@@ -33,11 +33,10 @@ struct EventsController {
             throw APIError.badRequest("Last-Event-ID must be a stream id such as 1763800000000-0 (or 0 for everything stored)")
         }
         guard self.store.hasStream else {
+            let reason = self.store.redis.isCluster ? "on a Redis Cluster" : "(stream length 0)"
             throw APIError(
                 .notImplemented,
-                self.store.redis.isCluster
-                    ? "the durable event stream is off on a Redis Cluster: subscribe to the pub/sub channel session-context:\(tenant):events"
-                    : "the durable event stream is off (stream length 0): subscribe to the pub/sub channel session-context:\(tenant):events"
+                "the durable event stream is off \(reason): subscribe to the pub/sub channel session-context:\(tenant):events"
             )
         }
         let endpoint = try await self.store.redis.subscriptionEndpoint()

@@ -28,7 +28,7 @@ public struct JSONLogHandler: LogHandler {
     ) {
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"ts\":")
-        JSONWriter.writeString(Timestamp.iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)), into: &buffer)
+        JSONWriter.writeString(Timestamp.iso8601(milliseconds: Timestamp.nowMilliseconds()), into: &buffer)
         buffer.writeStaticString(",\"level\":")
         JSONWriter.writeString(level.rawValue, into: &buffer)
         buffer.writeStaticString(",\"label\":")
