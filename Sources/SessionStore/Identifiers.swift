@@ -1,6 +1,7 @@
 /// The rules for tenants, session ids and attribute names.
 public enum Identifiers {
     /// Whether `tenant` matches `^[a-z][a-z0-9]+$` and has 3 to 16 characters.
+    @inlinable
     public static func isValidTenant(_ tenant: some StringProtocol) -> Bool {
         let bytes = tenant.utf8
         guard (3...16).contains(bytes.count), let first = bytes.first, first >= 0x61, first <= 0x7A else { return false }
@@ -8,6 +9,7 @@ public enum Identifiers {
     }
 
     /// Whether `sessionId` has 1 to 128 characters of `[A-Za-z0-9._:-]`.
+    @inlinable
     public static func isValidSessionId(_ sessionId: some StringProtocol) -> Bool {
         let bytes = sessionId.utf8
         guard (1...128).contains(bytes.count) else { return false }

@@ -33,70 +33,75 @@ public struct SessionSnapshot: Sendable {
         return copy
     }
 
-    /// The decimal integer in `bytes` (as the scripts store numbers), without making a `String`.
-    private static func decimal(_ bytes: ByteBuffer) -> Int64? {
-        guard bytes.readableBytes > 0, bytes.readableBytes < 19 else { return nil }
-        var value: Int64 = 0
-        for byte in bytes.readableBytesView {
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
-
     /// The value of standard field `field`, if set.
     public func value(of field: StandardField) -> String? {
         self.fields.first { $0.name.readableBytesView.elementsEqual(field.storageField.utf8) }.map { String(buffer: $0.value) }
     }
 
-    private func meta(_ name: StaticString) -> ByteBuffer? {
-        let bytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-        return self.fields.first { $0.name.readableBytesView.elementsEqual(bytes) }?.value
-    }
-
     /// The context's JSON form: `sessionId`, the standard fields that are set (in the contract's
     /// order), `context` (attribute values spliced in as stored) and `metadata`.
+    ///
+    /// One pass finds the fields and bounds the output; a second writes it into memory reserved
+    /// once, with no per-write checks (``JSONByteWriter``).
     public func renderJSON() -> ByteBuffer {
         if let rendered = self.rendered { return rendered }
+        var sessionId = self.sessionId
+        var reservation = 200 + JSONByteWriter.escapedLength(of: sessionId.utf8.count)
+        // Where each standard field (by its position in the contract's order) and each metadata field is.
+        var slots = FieldSlots()
+        for index in self.fields.indices {
+            let (name, value) = self.fields[index]
+            reservation += 24 + JSONByteWriter.escapedLength(of: name.readableBytes + value.readableBytes)
+            if name.readableBytes == 2, let slot = FieldSlots.slot(ofStorageField: name) { slots[slot] = index }
+        }
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(256 + self.fields.reduce(0) { $0 + $1.name.readableBytes + $1.value.readableBytes })
-        buffer.writeStaticString("{\"sessionId\":")
-        JSONWriter.writeString(self.sessionId, into: &buffer)
-        // One pass over the fields picks the standard ones out, to be written in the contract's order.
-        var standard: [ByteBuffer?] = Array(repeating: nil, count: StandardField.allCases.count)
-        for (name, value) in self.fields where name.readableBytes == 2 {
-            if let index = StandardField.index(ofStorageField: name) { standard[index] = value }
+        buffer.writeJSON(reserving: reservation) { json in
+            json.literal("{\"sessionId\":")
+            sessionId.withUTF8 { json.string(UnsafeRawBufferPointer($0)) }
+            for slot in 0..<FieldSlots.standardCount where slots[slot] >= 0 {
+                json.literal(FieldSlots.jsonKey(ofStandardSlot: slot))
+                self.fields[slots[slot]].value.withUnsafeReadableBytes { json.string($0) }
+            }
+            json.literal(",\"context\":{")
+            var first = true
+            for (name, value) in self.fields where name.readableBytesView.first == UInt8(ascii: "@") {
+                if !first { json.byte(UInt8(ascii: ",")) }
+                first = false
+                name.withUnsafeReadableBytes { json.string(UnsafeRawBufferPointer(rebasing: $0.dropFirst())) }
+                json.byte(UInt8(ascii: ":"))
+                value.withUnsafeReadableBytes { json.bytes($0) }
+            }
+            json.literal("},\"metadata\":{\"version\":")
+            if slots[FieldSlots.version] >= 0, let version = Self.decimal(self.fields[slots[FieldSlots.version]].value) {
+                json.decimal(Int(version))
+            } else {
+                json.byte(UInt8(ascii: "0"))
+            }
+            if slots[FieldSlots.created] >= 0, let created = Self.decimal(self.fields[slots[FieldSlots.created]].value) {
+                json.literal(",\"createdAt\":\"")
+                json.iso8601(milliseconds: created)
+                json.byte(UInt8(ascii: "\""))
+            }
+            if slots[FieldSlots.modified] >= 0, let modified = Self.decimal(self.fields[slots[FieldSlots.modified]].value) {
+                json.literal(",\"modifiedAt\":\"")
+                json.iso8601(milliseconds: modified)
+                json.byte(UInt8(ascii: "\""))
+            }
+            json.literal("}}")
         }
-        for (index, field) in StandardField.allCases.enumerated() {
-            guard let value = standard[index] else { continue }
-            buffer.writeStaticString(",\"")
-            buffer.writeString(field.rawValue)
-            buffer.writeStaticString("\":")
-            JSONWriter.writeString(utf8: value.readableBytesView, into: &buffer)
-        }
-        buffer.writeStaticString(",\"context\":{")
-        var first = true
-        for (name, value) in self.fields where name.readableBytesView.first == UInt8(ascii: "@") {
-            if !first { buffer.writeInteger(UInt8(ascii: ",")) }
-            first = false
-            JSONWriter.writeString(utf8: name.readableBytesView.dropFirst(), into: &buffer)
-            buffer.writeInteger(UInt8(ascii: ":"))
-            buffer.writeImmutableBuffer(value)
-        }
-        buffer.writeStaticString("},\"metadata\":{\"version\":")
-        if let version = self.meta("_v") { buffer.writeImmutableBuffer(version) } else { buffer.writeInteger(UInt8(ascii: "0")) }
-        if let created = self.meta("_c").flatMap(Self.decimal) {
-            buffer.writeStaticString(",\"createdAt\":\"")
-            Timestamp.writeISO8601(milliseconds: created, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
-        }
-        if let modified = self.meta("_m").flatMap(Self.decimal) {
-            buffer.writeStaticString(",\"modifiedAt\":\"")
-            Timestamp.writeISO8601(milliseconds: modified, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: "\""))
-        }
-        buffer.writeStaticString("}}")
         return buffer
+    }
+
+    /// The non-negative decimal integer in `bytes` (as the scripts store numbers), without making a `String`.
+    private static func decimal(_ bytes: ByteBuffer) -> Int64? {
+        guard bytes.readableBytes > 0, bytes.readableBytes < 19 else { return nil }
+        return bytes.withUnsafeReadableBytes { digits in
+            var value: Int64 = 0
+            for byte in digits {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
     }
 }

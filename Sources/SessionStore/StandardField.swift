@@ -16,22 +16,6 @@ public enum StandardField: String, CaseIterable, Sendable {
         }
     }
 
-    /// The position in `allCases` of the field stored under the two bytes of `name`, if it is one.
-    static func index(ofStorageField name: ByteBuffer) -> Int? {
-        guard let first = name.getInteger(at: name.readerIndex, as: UInt8.self),
-            let second = name.getInteger(at: name.readerIndex + 1, as: UInt8.self)
-        else { return nil }
-        switch (first, second) {
-        case (UInt8(ascii: "c"), UInt8(ascii: "u")): return 0
-        case (UInt8(ascii: "s"), UInt8(ascii: "i")): return 1
-        case (UInt8(ascii: "c"), UInt8(ascii: "y")): return 2
-        case (UInt8(ascii: "c"), UInt8(ascii: "a")): return 3
-        case (UInt8(ascii: "t"), UInt8(ascii: "l")): return 4
-        case (UInt8(ascii: "l"), UInt8(ascii: "a")): return 5
-        default: return nil
-        }
-    }
-
     /// The fields a storefront PATCH may change.
     public static let patchable: [StandardField] = [.siteCode, .currency, .targetLocation, .language]
 

@@ -111,6 +111,21 @@ struct AuthTests {
         }
     }
 
+    @Test("A scope is granted only as a whole space-separated word", arguments: [
+        ("session_context.context_manage", true),
+        ("cart.read session_context.context_manage", true),
+        ("session_context.context_manage  cart.read", true),
+        ("cart.read sessioncontext.context_manage", true),
+        ("session_context.context_manage_all", false),
+        ("xsession_context.context_manage", false),
+        ("session_context.context", false),
+        ("", false),
+    ])
+    func scopeWords(scope: String, granted: Bool) {
+        let claims = TokenClaims(tenant: "acme", expires: .in(60), scope: scope)
+        #expect(claims.hasAnyScope(of: ["session_context.context_manage", "sessioncontext.context_manage"]) == granted)
+    }
+
     @Test("A storefront token reaches only its own sid")
     func wrongSid() async throws {
         let fixture = try Fixture()

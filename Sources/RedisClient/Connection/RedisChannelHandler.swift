@@ -15,12 +15,12 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = self.unwrapOutboundIn(data)
-        switch self.stateMachine.send(promise: request.promise, deadline: request.deadline) {
+        switch self.stateMachine.send(request.receiver, deadline: request.deadline) {
         case .write:
             context.write(self.wrapOutboundOut(request.command.buffer), promise: promise)
             self.armTimer(context: context)
         case .fail(let error):
-            request.promise.fail(error)
+            request.receiver.fail(error)
             promise?.fail(error)
         }
     }
@@ -41,11 +41,11 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = self.unwrapInboundIn(data)
         switch self.stateMachine.receive() {
-        case .fulfil(let promise):
+        case .fulfil(let receiver):
             if case .error(let message) = reply {
-                promise.fail(RedisError(.serverError, message))
+                receiver.fail(RedisError(.serverError, message))
             } else {
-                promise.succeed(reply)
+                receiver.succeed(reply)
             }
         case .unexpected:
             self.close(context: context, error: RedisError(.protocolError, "a reply arrived that no command was waiting for"))
@@ -74,8 +74,8 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private func failAll(_ error: RedisError) {
         self.timer?.cancel()
         self.timer = nil
-        for promise in self.stateMachine.close(error) {
-            promise.fail(error)
+        for receiver in self.stateMachine.close(error) {
+            receiver.fail(error)
         }
     }
 
@@ -92,9 +92,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             let (handler, context) = loopBound.value
             handler.timer = nil
             switch handler.stateMachine.timerFired(now: context.eventLoop.now) {
-            case .timeOut(let promises):
+            case .timeOut(let receivers):
                 let error = handler.stateMachine.closedError ?? RedisError(.timeout, "timeout")
-                for promise in promises { promise.fail(error) }
+                for receiver in receivers { receiver.fail(error) }
                 context.close(promise: nil)
             case .rearm(let next):
                 handler.schedule(at: next, context: context)

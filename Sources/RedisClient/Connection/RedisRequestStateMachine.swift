@@ -6,7 +6,7 @@ import NIOCore
 struct RedisRequestStateMachine {
     /// A request sent and not yet answered.
     struct Pending {
-        var promise: EventLoopPromise<RESPValue>
+        var receiver: RedisReplyReceiver
         var deadline: NIODeadline
     }
 
@@ -27,8 +27,8 @@ struct RedisRequestStateMachine {
 
     /// What to do with a reply that arrived.
     enum ReplyAction {
-        /// It answers this promise.
-        case fulfil(EventLoopPromise<RESPValue>)
+        /// It answers this request.
+        case fulfil(RedisReplyReceiver)
         /// Nothing was waiting for it: the stream is out of step, close the connection.
         case unexpected
     }
@@ -36,7 +36,7 @@ struct RedisRequestStateMachine {
     /// What to do when the timer fires.
     enum TimerAction {
         /// The oldest request is overdue: close the connection and fail everything pending.
-        case timeOut([EventLoopPromise<RESPValue>])
+        case timeOut([RedisReplyReceiver])
         /// Check again at this deadline.
         case rearm(NIODeadline)
         /// Nothing is pending.
@@ -44,11 +44,11 @@ struct RedisRequestStateMachine {
     }
 
     /// Records a request that is to be written.
-    mutating func send(promise: EventLoopPromise<RESPValue>, deadline: NIODeadline) -> SendAction {
+    mutating func send(_ receiver: RedisReplyReceiver, deadline: NIODeadline) -> SendAction {
         switch self.state {
         case .open(var pending):
             self.state = .closed(RedisError(.protocolError, "unreachable"))  // avoid a copy of the buffer
-            pending.append(Pending(promise: promise, deadline: deadline))
+            pending.append(Pending(receiver: receiver, deadline: deadline))
             self.state = .open(pending)
             return .write
         case .closed(let error):
@@ -64,7 +64,7 @@ struct RedisRequestStateMachine {
             self.state = .closed(RedisError(.protocolError, "unreachable"))
             let first = pending.removeFirst()
             self.state = .open(pending)
-            return .fulfil(first.promise)
+            return .fulfil(first.receiver)
         case .closed:
             return .unexpected
         }
@@ -86,11 +86,11 @@ struct RedisRequestStateMachine {
     }
 
     /// Ends the connection: every pending request is returned to be failed, later sends fail with `error`.
-    mutating func close(_ error: RedisError) -> [EventLoopPromise<RESPValue>] {
+    mutating func close(_ error: RedisError) -> [RedisReplyReceiver] {
         switch self.state {
         case .open(let pending):
             self.state = .closed(error)
-            return pending.map(\.promise)
+            return pending.map(\.receiver)
         case .closed:
             return []
         }

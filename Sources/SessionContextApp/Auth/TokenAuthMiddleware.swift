@@ -20,15 +20,17 @@ struct TokenAuthMiddleware: RouterMiddleware {
     let requirement: Requirement
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
+        guard let header = Self.authorization(of: request) else {
             throw APIError.unauthorized("a bearer token is required", tokenPresented: false)
-        }
-        guard let token = Self.bearerToken(header) else {
-            throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
         }
         let claims: TokenClaims
         do {
-            claims = try await self.verifier.verify(token)
+            guard let verified = try await self.verifier.verify(authorization: header) else {
+                throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
+            }
+            claims = verified
+        } catch let error as APIError {
+            throw error
         } catch let error as TokenVerifier.Failure {
             throw APIError.unauthorized(error.message)
         } catch {
@@ -54,10 +56,10 @@ struct TokenAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The token of an `Authorization: Bearer <token>` header (the scheme in any case), else nil.
-    static func bearerToken(_ header: String) -> String? {
-        let utf8 = header.utf8
-        guard utf8.count > 7, utf8.prefix(7).elementsEqual("bearer ".utf8, by: { ($0 | 0x20) == $1 }) else { return nil }
-        return String(utf8.dropFirst(7))
+    /// The `Authorization` header's value, read in place (the header subscript joins repeated
+    /// fields into a new string; a request has one `Authorization`, and a second one is ignored).
+    private static func authorization(of request: Request) -> String? {
+        for field in request.headers where field.name == .authorization { return field.value }
+        return nil
     }
 }

@@ -35,9 +35,27 @@ public struct TokenClaims: JWTPayload, Equatable {
         try self.nbf?.verifyNotBefore()
     }
 
-    /// Whether the token carries any of `scopes`.
+    /// Whether the token carries any of `scopes`: a space-separated word of `scope` equal to one
+    /// of them. Compares bytes in place (on every authenticated request, so nothing is allocated).
     public func hasAnyScope(of scopes: Set<String>) -> Bool {
         guard let scope else { return false }
-        return scope.split(separator: " ").contains { granted in scopes.contains { $0 == granted } }
+        return scopes.contains { required in Self.words(of: scope, contain: required) }
+    }
+
+    private static func words(of text: String, contain word: String) -> Bool {
+        let found = text.utf8.withContiguousStorageIfAvailable { text in
+            word.utf8.withContiguousStorageIfAvailable { word in
+                var start = 0
+                while start <= text.count {
+                    var end = start
+                    while end < text.count, text[end] != UInt8(ascii: " ") { end += 1 }
+                    if end - start == word.count, word.indices.allSatisfy({ text[start + $0] == word[$0] }) { return true }
+                    start = end + 1
+                }
+                return false
+            }
+        }
+        // Text without contiguous UTF-8 (bridged strings): the plain way.
+        return (found ?? nil) ?? text.split(separator: " ").contains { $0 == word }
     }
 }

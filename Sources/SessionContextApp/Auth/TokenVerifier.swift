@@ -35,6 +35,24 @@ public struct TokenVerifier: Sendable {
         }
     }
 
+    /// The verified claims of the token in an `Authorization` header value, `Bearer <token>` with
+    /// the scheme in any case; nil when the value is not of that form. Remembered by the header's
+    /// exact text, so a client that keeps its token costs one lookup and no copy of the token.
+    public func verify(authorization header: String) async throws -> TokenClaims? {
+        if let claims = self.cache.claims(for: header) { return claims }
+        guard let token = Self.bearerToken(header) else { return nil }
+        let claims = try await self.verifyUncached(token)
+        self.cache.store(claims, for: header)
+        return claims
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (the scheme in any case), else nil.
+    static func bearerToken(_ header: String) -> String? {
+        let utf8 = header.utf8
+        guard utf8.count > 7, utf8.prefix(7).elementsEqual("bearer ".utf8, by: { ($0 | 0x20) == $1 }) else { return nil }
+        return String(utf8.dropFirst(7))
+    }
+
     /// The verified claims of `token`; throws a ``Failure`` that says why it is refused.
     public func verify(_ token: String) async throws -> TokenClaims {
         if let claims = self.cache.claims(for: token) { return claims }

@@ -37,34 +37,9 @@ public enum JSONWriter {
 
     /// Appends `text` as a JSON string literal.
     public static func writeString(_ text: String, into buffer: inout ByteBuffer) {
-        self.writeString(utf8: text.utf8, into: &buffer)
-    }
-
-    /// Appends the UTF-8 text `bytes` (e.g. a value read from Redis, without making a `String` of
-    /// it) as a JSON string literal.
-    public static func writeString<Bytes: Collection>(utf8 bytes: Bytes, into buffer: inout ByteBuffer) where Bytes.Element == UInt8 {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        if !bytes.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            buffer.writeBytes(bytes)
-        } else {
-            for byte in bytes {
-                switch byte {
-                case 0x22: buffer.writeStaticString("\\\"")
-                case 0x5C: buffer.writeStaticString("\\\\")
-                case 0x0A: buffer.writeStaticString("\\n")
-                case 0x0D: buffer.writeStaticString("\\r")
-                case 0x09: buffer.writeStaticString("\\t")
-                case 0x08: buffer.writeStaticString("\\b")
-                case 0x0C: buffer.writeStaticString("\\f")
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    buffer.writeStaticString("\\u00")
-                    buffer.writeInteger(hex[Int(byte >> 4)])
-                    buffer.writeInteger(hex[Int(byte & 0x0F)])
-                default: buffer.writeInteger(byte)
-                }
-            }
+        var text = text
+        text.withUTF8 { utf8 in
+            buffer.writeJSON(reserving: JSONByteWriter.escapedLength(of: utf8.count)) { $0.string(UnsafeRawBufferPointer(utf8)) }
         }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 }
