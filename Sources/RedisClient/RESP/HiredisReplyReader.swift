@@ -4,13 +4,20 @@ import NIOCore
 /// Parses RESP replies with hiredis's reply reader, which accepts input in pieces of any size
 /// (a reply split across reads, or many pipelined replies in one read).
 ///
+/// The reader fills a flat reply (`chiredis_flat_reply` in the `CHiredis` shim) instead of
+/// hiredis's reply objects: no allocation per element, and the strings of a reply already lie
+/// one after the other, ready to be copied into one buffer.
+///
 /// Not thread-safe: owned by one channel handler on one event loop.
 final class HiredisReplyReader {
     private let reader: UnsafeMutablePointer<redisReader>
+    private let flat: UnsafeMutablePointer<chiredis_flat_reply>
 
-    /// Creates a reader with hiredis's default reply objects.
+    /// Creates a reader.
     init() {
-        guard let reader = redisReaderCreate() else {
+        self.flat = .allocate(capacity: 1)
+        self.flat.initialize(to: chiredis_flat_reply())
+        guard let reader = chiredis_flat_reader_create(self.flat) else {
             fatalError("hiredis could not allocate a reply reader")
         }
         self.reader = reader
@@ -18,6 +25,8 @@ final class HiredisReplyReader {
 
     deinit {
         redisReaderFree(self.reader)
+        chiredis_flat_release(self.flat)
+        self.flat.deallocate()
     }
 
     /// Hands bytes to the reader; they are copied into its own buffer.
@@ -32,11 +41,14 @@ final class HiredisReplyReader {
     /// The next complete reply, or `nil` when more bytes are needed.
     func next() throws(RedisError) -> RESPValue? {
         var raw: UnsafeMutableRawPointer?
-        guard redisReaderGetReply(self.reader, &raw) == REDIS_OK else { throw self.readerError() }
-        guard let raw else { return nil }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
-        return Self.value(of: reply)
+        guard redisReaderGetReply(self.reader, &raw) == REDIS_OK else {
+            chiredis_flat_reset(self.flat)
+            throw self.readerError()
+        }
+        // Until a reply is whole, the elements read so far stay in the flat reply.
+        guard raw != nil else { return nil }
+        defer { chiredis_flat_reset(self.flat) }
+        return Self.value(of: self.flat.pointee)
     }
 
     private func readerError() -> RedisError {
@@ -46,69 +58,39 @@ final class HiredisReplyReader {
     /// The reply as a ``RESPValue``. Every bulk string of the reply is copied into one buffer and
     /// handed out as a slice of it: one allocation per reply instead of one per string (an
     /// `HGETALL` of a context has two dozen).
-    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+    private static func value(of flat: chiredis_flat_reply) -> RESPValue {
+        guard let elements = flat.elements, flat.count > 0 else { return .null }
         var arena = ByteBuffer()
-        arena.reserveCapacity(Self.bulkBytes(in: reply))
-        Self.copyBulkStrings(of: reply, into: &arena)
-        var offset = 0
-        return Self.value(of: reply, arena: arena, offset: &offset)
-    }
-
-    /// How many bytes the bulk strings of `reply` hold, nested arrays included.
-    private static func bulkBytes(in reply: UnsafeMutablePointer<redisReply>) -> Int {
-        let reply = reply.pointee
-        switch reply.type {
-        case REDIS_REPLY_STRING: return reply.len
-        case REDIS_REPLY_ARRAY:
-            var total = 0
-            for index in 0..<reply.elements { if let element = reply.element[index] { total += Self.bulkBytes(in: element) } }
-            return total
-        default: return 0
+        if let bytes = flat.bytes, flat.length > 0 {
+            arena.reserveCapacity(flat.length)
+            arena.writeBytes(UnsafeRawBufferPointer(start: bytes, count: flat.length))
         }
+        var index = 0
+        return Self.value(at: &index, of: UnsafeBufferPointer(start: elements, count: flat.count), arena: arena)
     }
 
-    /// Writes the bulk strings of `reply` into `arena`, in the order ``value(of:arena:offset:)`` reads them.
-    private static func copyBulkStrings(of reply: UnsafeMutablePointer<redisReply>, into arena: inout ByteBuffer) {
-        let reply = reply.pointee
-        switch reply.type {
+    /// The element at `index` and, for an array, the elements after it that it holds; moves `index` past them.
+    private static func value(at index: inout Int, of elements: UnsafeBufferPointer<chiredis_flat_element>, arena: ByteBuffer) -> RESPValue {
+        guard index < elements.count else { return .null }
+        let element = elements[index]
+        index += 1
+        switch element.type {
         case REDIS_REPLY_STRING:
-            if let pointer = reply.str, reply.len > 0 { arena.writeBytes(UnsafeRawBufferPointer(start: pointer, count: reply.len)) }
-        case REDIS_REPLY_ARRAY:
-            for index in 0..<reply.elements { if let element = reply.element[index] { Self.copyBulkStrings(of: element, into: &arena) } }
-        default: break
-        }
-    }
-
-    private static func value(of reply: UnsafeMutablePointer<redisReply>, arena: ByteBuffer, offset: inout Int) -> RESPValue {
-        let reply = reply.pointee
-        switch reply.type {
-        case REDIS_REPLY_STRING:
-            defer { offset += reply.len }
-            return .bulkString(arena.getSlice(at: arena.readerIndex + offset, length: reply.len) ?? ByteBuffer())
+            return .bulkString(arena.getSlice(at: arena.readerIndex + element.offset, length: element.length) ?? ByteBuffer())
         case REDIS_REPLY_STATUS:
-            return .simpleString(Self.string(reply.str, reply.len))
+            return .simpleString(arena.getString(at: arena.readerIndex + element.offset, length: element.length) ?? "")
         case REDIS_REPLY_ERROR:
-            return .error(Self.string(reply.str, reply.len))
+            return .error(arena.getString(at: arena.readerIndex + element.offset, length: element.length) ?? "")
         case REDIS_REPLY_INTEGER:
-            return .integer(Int64(reply.integer))
+            return .integer(Int64(element.integer))
         case REDIS_REPLY_ARRAY:
-            var elements: [RESPValue] = []
-            elements.reserveCapacity(reply.elements)
-            for index in 0..<reply.elements {
-                if let element = reply.element[index] {
-                    elements.append(Self.value(of: element, arena: arena, offset: &offset))
-                } else {
-                    elements.append(.null)
-                }
-            }
-            return .array(elements)
+            let count = Int(max(0, element.integer))
+            var values: [RESPValue] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(Self.value(at: &index, of: elements, arena: arena)) }
+            return .array(values)
         default:
             return .null
         }
-    }
-
-    private static func string(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> String {
-        guard let pointer, length > 0 else { return "" }
-        return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
 }
