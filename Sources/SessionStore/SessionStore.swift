@@ -72,12 +72,19 @@ public struct SessionStore: Sendable {
         ])
     }
 
+    /// `HGETALL`, encoded once.
+    private static let hgetall = RESPArguments(["HGETALL"])
+
     /// The context at `address`, without touching its TTL (the management read); from the near
     /// cache when it is on and holds it.
     public func read(_ address: SessionAddress) async throws(RedisError) -> SessionSnapshot? {
         if let cached = self.nearCache?.lookup(address) { return cached }
         let ticket = self.nearCache?.ticket()
-        let reply = try await self.redis.send(RESPCommand("HGETALL", address.key), key: address.key)
+        let key = address.key
+        var command = RESPCommand(argumentCount: 2, capacity: 24 + key.utf8.count)
+        command.append(Self.hgetall)
+        command.append(key)
+        let reply = try await self.redis.send(command, key: key)
         let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
         if let snapshot, let ticket {
             // Cached contexts are rendered once, on the way in: a hit costs no JSON work.
