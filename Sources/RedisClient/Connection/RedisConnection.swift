@@ -72,36 +72,29 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends one command and waits for its reply; an error reply throws ``RedisError/Code/serverError``.
+    ///
+    /// From a task on the connection's own event loop (the pool hands out such connections) the
+    /// command goes through the pipeline at once and the reply resumes the task directly, with no
+    /// promise, future or callback between them. From anywhere else it takes one hop onto the loop.
     public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
-        if self.channel.eventLoop.inEventLoop {
-            return try await self.sendOnEventLoop(command)
-        }
-        // One write-and-flush: one hop onto the channel's event loop per command.
-        let future = self.write(command, timeout: self.commandTimeout, flush: true)
-        do {
-            return try await future.get()
-        } catch let error as RedisError {
-            throw error
-        } catch {
-            throw RedisError(.connectionClosed, "\(error)")
-        }
-    }
-
-    /// ``send(_:)`` from a task running on the connection's own event loop (the pool hands out
-    /// such connections): the command goes through the pipeline at once and the reply resumes the
-    /// task directly, with no promise, future or callback between them.
-    private func sendOnEventLoop(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
         let channel = self.channel
-        let deadline = channel.eventLoop.now + self.commandTimeout
         do {
             return try await withUnsafeThrowingContinuation { continuation in
+                guard channel.eventLoop.inEventLoop else {
+                    // A promise, failed too if the write never reaches the handler; it completes once.
+                    self.write(command, timeout: self.commandTimeout, flush: true).whenComplete { continuation.resume(with: $0) }
+                    return
+                }
                 // On the loop, an active channel still has its handlers: the write reaches the
                 // handler now, which answers the continuation exactly once (reply, error, timeout or close).
                 guard channel.isActive else {
                     continuation.resume(throwing: RedisError(.connectionClosed, "the connection to Redis is closed"))
                     return
                 }
-                channel.writeAndFlush(RedisRequest(command: command, receiver: .continuation(continuation), deadline: deadline), promise: nil)
+                let request = RedisRequest(
+                    command: command, receiver: .continuation(continuation), deadline: channel.eventLoop.now + self.commandTimeout
+                )
+                channel.writeAndFlush(request, promise: nil)
             }
         } catch let error as RedisError {
             throw error
