@@ -40,16 +40,23 @@ typedef struct chiredis_flat_reply {
     size_t bytes_capacity;
 } chiredis_flat_reply;
 
+/// Makes room for `needed` items of `size` bytes in `*memory` (holding `*capacity` items),
+/// doubling from `initial`; 0 when memory runs out (hiredis then reports "Out of memory").
+static inline int chiredis_flat_reserve(void **memory, size_t *capacity, size_t needed, size_t size, size_t initial) {
+    if (needed <= *capacity) return 1;
+    size_t grown = *capacity == 0 ? initial : *capacity;
+    while (grown < needed) grown *= 2;
+    void *moved = realloc(*memory, grown * size);
+    if (moved == NULL) return 0;
+    *memory = moved;
+    *capacity = grown;
+    return 1;
+}
+
 static inline chiredis_flat_element *chiredis_flat_append(const redisReadTask *task, int type) {
     chiredis_flat_reply *flat = (chiredis_flat_reply *)task->privdata;
     if (flat == NULL) return NULL;
-    if (flat->count == flat->capacity) {
-        size_t capacity = flat->capacity == 0 ? 64 : flat->capacity * 2;
-        chiredis_flat_element *grown = (chiredis_flat_element *)realloc(flat->elements, capacity * sizeof(chiredis_flat_element));
-        if (grown == NULL) return NULL;
-        flat->elements = grown;
-        flat->capacity = capacity;
-    }
+    if (!chiredis_flat_reserve((void **)&flat->elements, &flat->capacity, flat->count + 1, sizeof(chiredis_flat_element), 64)) return NULL;
     chiredis_flat_element *element = &flat->elements[flat->count++];
     element->type = type;
     element->integer = 0;
@@ -66,14 +73,7 @@ static inline void *chiredis_flat_object(const redisReadTask *task, chiredis_fla
 static inline void *chiredis_flat_create_string(const redisReadTask *task, char *string, size_t length) {
     chiredis_flat_reply *flat = (chiredis_flat_reply *)task->privdata;
     if (flat == NULL) return NULL;
-    if (flat->length + length > flat->bytes_capacity) {
-        size_t capacity = flat->bytes_capacity == 0 ? 4096 : flat->bytes_capacity;
-        while (capacity < flat->length + length) capacity *= 2;
-        char *grown = (char *)realloc(flat->bytes, capacity);
-        if (grown == NULL) return NULL;
-        flat->bytes = grown;
-        flat->bytes_capacity = capacity;
-    }
+    if (!chiredis_flat_reserve((void **)&flat->bytes, &flat->bytes_capacity, flat->length + length, 1, 4096)) return NULL;
     chiredis_flat_element *element = chiredis_flat_append(task, task->type);
     if (element == NULL) return NULL;
     element->offset = flat->length;

@@ -2,17 +2,29 @@ import NIOCore
 
 /// Where a context's standard and metadata fields are among its hash's fields, found in one pass
 /// by their two-byte storage names: slots 0 to 5 are the standard fields in the contract's order
-/// (``StandardField/allCases``), then the version, created and modified times. Lives on the stack.
+/// (``StandardField/allCases``, whose names and storage names these tables are made from, once),
+/// then the version, created and modified times. Lives on the stack.
 struct FieldSlots {
     /// How many standard fields there are; their slots come first.
-    static let standardCount = 6
+    static let standardCount = StandardField.allCases.count
     /// The slot of `_v`.
-    static let version = 6
+    static let version = standardCount
     /// The slot of `_c`.
-    static let created = 7
+    static let created = standardCount + 1
     /// The slot of `_m`.
-    static let modified = 8
+    static let modified = standardCount + 2
 
+    /// The storage name of each slot as a big-endian pair of bytes.
+    private static let storageNames: [UInt16] = (StandardField.allCases.map(\.storageField) + ["_v", "_c", "_m"]).map { name in
+        let bytes = Array(name.utf8)
+        precondition(bytes.count == 2, "storage names have two bytes")
+        return UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+    }
+
+    /// `,"<name>":` of each standard field, by slot.
+    static let jsonKeys: [[UInt8]] = StandardField.allCases.map { Array(",\"\($0.rawValue)\":".utf8) }
+
+    /// Nine places: six standard fields and three metadata fields (a seventh standard field needs a tenth).
     private var indices: (Int, Int, Int, Int, Int, Int, Int, Int, Int) = (-1, -1, -1, -1, -1, -1, -1, -1, -1)
 
     /// The index of the slot's field, or -1 when the context has none.
@@ -29,30 +41,9 @@ struct FieldSlots {
 
     /// The slot of the field stored under the two bytes of `name`, if it is a standard or metadata field.
     static func slot(ofStorageField name: ByteBuffer) -> Int? {
-        guard let pair = name.getInteger(at: name.readerIndex, endianness: .big, as: UInt16.self) else { return nil }
-        switch (UInt8(truncatingIfNeeded: pair >> 8), UInt8(truncatingIfNeeded: pair)) {
-        case (UInt8(ascii: "c"), UInt8(ascii: "u")): return 0
-        case (UInt8(ascii: "s"), UInt8(ascii: "i")): return 1
-        case (UInt8(ascii: "c"), UInt8(ascii: "y")): return 2
-        case (UInt8(ascii: "c"), UInt8(ascii: "a")): return 3
-        case (UInt8(ascii: "t"), UInt8(ascii: "l")): return 4
-        case (UInt8(ascii: "l"), UInt8(ascii: "a")): return 5
-        case (UInt8(ascii: "_"), UInt8(ascii: "v")): return Self.version
-        case (UInt8(ascii: "_"), UInt8(ascii: "c")): return Self.created
-        case (UInt8(ascii: "_"), UInt8(ascii: "m")): return Self.modified
-        default: return nil
+        guard name.readableBytes == 2, let pair = name.getInteger(at: name.readerIndex, endianness: .big, as: UInt16.self) else {
+            return nil
         }
-    }
-
-    /// `,"<name>":` for the standard field of `slot`.
-    static func jsonKey(ofStandardSlot slot: Int) -> StaticString {
-        switch slot {
-        case 0: return ",\"customerId\":"
-        case 1: return ",\"siteCode\":"
-        case 2: return ",\"currency\":"
-        case 3: return ",\"cartId\":"
-        case 4: return ",\"targetLocation\":"
-        default: return ",\"language\":"
-        }
+        return Self.storageNames.firstIndex(of: pair)
     }
 }

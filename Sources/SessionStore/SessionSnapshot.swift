@@ -42,7 +42,7 @@ public struct SessionSnapshot: Sendable {
         var index = 0
         while index + 1 < flat.count {
             if case .bulkString(let name) = flat[index], case .bulkString(let value) = flat[index + 1] {
-                if name.readableBytes == 2, let slot = FieldSlots.slot(ofStorageField: name) { slots[slot] = fields.count }
+                if let slot = FieldSlots.slot(ofStorageField: name) { slots[slot] = fields.count }
                 let nameStart = bytes.writerIndex
                 bytes.writeImmutableBuffer(name)
                 let valueStart = bytes.writerIndex
@@ -98,7 +98,7 @@ public struct SessionSnapshot: Sendable {
                 json.literal("{\"sessionId\":")
                 sessionId.withUTF8 { json.string(UnsafeRawBufferPointer($0)) }
                 for slot in 0..<FieldSlots.standardCount where self.slots[slot] >= 0 {
-                    json.literal(FieldSlots.jsonKey(ofStandardSlot: slot))
+                    FieldSlots.jsonKeys[slot].withUnsafeBytes { json.bytes($0) }
                     json.string(value(self.fields[self.slots[slot]]))
                 }
                 json.literal(",\"context\":{")

@@ -38,27 +38,28 @@ def merge_rounds(rows: list[dict]) -> list[dict]:
     return list(merged.values())
 
 
+def round_ratios(rows: dict, numerator: str, denominator: str) -> list[float]:
+    """numerator / denominator in requests/s for each round both were measured in."""
+    if numerator not in rows or denominator not in rows:
+        return []
+    top, bottom = rows[numerator].get("rounds") or {}, rows[denominator].get("rounds") or {}
+    return [top[number] / bottom[number] for number in top if number in bottom and bottom[number]]
+
+
 def ratio(rows: dict, numerator: str, denominator: str) -> float | None:
     """numerator / denominator in requests/s: the median of the per-round ratios when both were
     measured in the same rounds, else the ratio of the two rows."""
     if numerator not in rows or denominator not in rows or not rows[denominator]["rps"]:
         return None
-    top, bottom = rows[numerator].get("rounds"), rows[denominator].get("rounds")
-    if top and bottom:
-        common = [number for number in top if number in bottom and bottom[number]]
-        if common:
-            return statistics.median(top[number] / bottom[number] for number in common)
+    per_round = round_ratios(rows, numerator, denominator)
+    if per_round:
+        return statistics.median(per_round)
     return rows[numerator]["rps"] / rows[denominator]["rps"]
 
 
 def round_range(rows: dict, numerator: str, denominator: str) -> str:
     """The lowest and highest per-round ratio, when there are rounds."""
-    if numerator not in rows or denominator not in rows:
-        return ""
-    top, bottom = rows[numerator].get("rounds"), rows[denominator].get("rounds")
-    if not top or not bottom:
-        return ""
-    values = [top[number] / bottom[number] for number in top if number in bottom and bottom[number]]
+    values = round_ratios(rows, numerator, denominator)
     return f" (rounds {min(values):.2f}–{max(values):.2f})" if len(values) > 1 else ""
 
 

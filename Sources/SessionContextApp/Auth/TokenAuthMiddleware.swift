@@ -23,18 +23,16 @@ struct TokenAuthMiddleware: RouterMiddleware {
         guard let header = Self.authorization(of: request) else {
             throw APIError.unauthorized("a bearer token is required", tokenPresented: false)
         }
-        let claims: TokenClaims
+        let verified: TokenClaims?
         do {
-            guard let verified = try await self.verifier.verify(authorization: header) else {
-                throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
-            }
-            claims = verified
-        } catch let error as APIError {
-            throw error
+            verified = try await self.verifier.verify(authorization: header)
         } catch let error as TokenVerifier.Failure {
             throw APIError.unauthorized(error.message)
         } catch {
             throw APIError.unauthorized("the token is invalid")
+        }
+        guard let claims = verified else {
+            throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
         }
         let tenant = try context.parameters.require("tenant")
         guard Identifiers.isValidTenant(tenant) else {

@@ -36,26 +36,12 @@ public struct TokenClaims: JWTPayload, Equatable {
     }
 
     /// Whether the token carries any of `scopes`: a space-separated word of `scope` equal to one
-    /// of them. Compares bytes in place (on every authenticated request, so nothing is allocated).
+    /// of them. Compared as UTF-8 bytes (on every authenticated request): no grapheme breaking and
+    /// no `String` per word.
     public func hasAnyScope(of scopes: Set<String>) -> Bool {
         guard let scope else { return false }
-        return scopes.contains { required in Self.words(of: scope, contain: required) }
-    }
-
-    private static func words(of text: String, contain word: String) -> Bool {
-        let found = text.utf8.withContiguousStorageIfAvailable { text in
-            word.utf8.withContiguousStorageIfAvailable { word in
-                var start = 0
-                while start <= text.count {
-                    var end = start
-                    while end < text.count, text[end] != UInt8(ascii: " ") { end += 1 }
-                    if end - start == word.count, word.indices.allSatisfy({ text[start + $0] == word[$0] }) { return true }
-                    start = end + 1
-                }
-                return false
-            }
+        return scope.utf8.split(separator: UInt8(ascii: " ")).contains { granted in
+            scopes.contains { $0.utf8.elementsEqual(granted) }
         }
-        // Text without contiguous UTF-8 (bridged strings): the plain way.
-        return (found ?? nil) ?? text.split(separator: " ").contains { $0 == word }
     }
 }

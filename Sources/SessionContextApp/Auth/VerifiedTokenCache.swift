@@ -4,8 +4,8 @@ import Synchronization
 /// Remembers the claims of tokens already verified, so a client that sends the same token again
 /// costs a dictionary lookup instead of a signature check and two JSON decodes. Keyed by the
 /// token's exact text, or the exact text of the `Authorization` header that carried it (a key
-/// with a space, which no token has): a hit means these very bytes passed verification before. `exp` and `nbf`
-/// are checked again on every hit. Bounded: when full it starts over.
+/// with a space, which no token has): a hit means these very bytes passed verification before.
+/// `exp` and `nbf` are checked again on every hit. Bounded: when full it starts over.
 final class VerifiedTokenCache: Sendable {
     private let entries = Mutex<[String: TokenClaims]>([:])
     private let capacity: Int

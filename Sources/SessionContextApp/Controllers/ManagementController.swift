@@ -114,11 +114,15 @@ struct ManagementController {
 
     /// The customer of a `saas-token` header: it must be a valid customer token of the same tenant.
     private func saasCustomer(_ request: Request, tenant: String) async throws -> String? {
-        guard var token = request.headers[HTTPField.Name("saas-token")!] else { return nil }
-        if token.lowercased().hasPrefix("bearer ") { token = String(token.dropFirst(7)) }
+        guard let value = request.headers[HTTPField.Name("saas-token")!] else { return nil }
         let claims: TokenClaims
         do {
-            claims = try await self.verifier.verify(token)
+            // `Bearer <token>` as in an Authorization header, or the bare token.
+            if let bearer = try await self.verifier.verify(authorization: value) {
+                claims = bearer
+            } else {
+                claims = try await self.verifier.verify(value)
+            }
         } catch let error as TokenVerifier.Failure {
             throw APIError.forbidden("the saas-token is not a valid token: \(error.message)")
         } catch {

@@ -1,6 +1,7 @@
-/// Writes JSON text straight into memory the caller has reserved (see ``NIOCore/ByteBuffer/writeJSON(reserving:_:)``),
-/// with none of `ByteBuffer`'s growth, copy-on-write and exclusivity checks per write: the hot
-/// path's renderer, where a context's JSON is a few hundred small writes.
+/// Writes JSON text straight into memory the caller has reserved (see
+/// ``NIOCore/ByteBuffer/writeJSON(reserving:_:)``), with none of `ByteBuffer`'s growth,
+/// copy-on-write and exclusivity checks per write: the hot path's renderer, where a context's
+/// JSON is a few hundred small writes.
 ///
 /// The caller reserves enough: at most ``escapedLength(of:)`` bytes for a string, 24 for a
 /// timestamp, 20 for an integer. Writing past the reservation stops the process rather than
@@ -17,7 +18,8 @@ struct JSONByteWriter {
         self.limit = memory.count
     }
 
-    /// At most how many bytes `length` bytes take as a JSON string literal (every byte escaped as `\u00XX`, and the quotes).
+    /// At most how many bytes `length` bytes take as a JSON string literal (every byte escaped as
+    /// `\u00XX`, and the quotes).
     static func escapedLength(of length: Int) -> Int { 6 * length + 2 }
 
     /// Appends one byte.
