@@ -98,7 +98,7 @@ public struct SessionExpiryListener: Service {
                 self.logger.info("enabled keyevent notifications", metadata: ["notify-keyspace-events": "\(flags)", "server": "\(server)"])
             }
             return true
-        } catch let error as RedisError where error.code == .serverError {
+        } catch where error.code == .serverError {
             self.logger.warning(
                 "cannot enable notify-keyspace-events (CONFIG refused): set it to include Ex on the server, or expiries get no event",
                 metadata: ["error": "\(error)"]

@@ -73,7 +73,15 @@ public struct SessionStore: Sendable {
     }
 
     /// `HGETALL`, encoded once.
-    private static let hgetall = RESPArguments(["HGETALL"])
+    private static let hgetallName = RESPArguments(["HGETALL"])
+
+    /// `HGETALL key`, from the command name encoded once.
+    private static func hgetall(_ key: String) -> RESPCommand {
+        var command = RESPCommand(argumentCount: 2, capacity: 24 + key.utf8.count)
+        command.append(Self.hgetallName)
+        command.append(key)
+        return command
+    }
 
     /// The context at `address`, without touching its TTL (the management read); from the near
     /// cache when it is on and holds it.
@@ -81,10 +89,7 @@ public struct SessionStore: Sendable {
         if let cached = self.nearCache?.lookup(address) { return cached }
         let ticket = self.nearCache?.ticket()
         let key = address.key
-        var command = RESPCommand(argumentCount: 2, capacity: 24 + key.utf8.count)
-        command.append(Self.hgetall)
-        command.append(key)
-        let reply = try await self.redis.send(command, key: key)
+        let reply = try await self.redis.send(Self.hgetall(key), key: key)
         let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
         if let snapshot, let ticket {
             // Cached contexts are rendered once, on the way in: a hit costs no JSON work.
@@ -97,14 +102,15 @@ public struct SessionStore: Sendable {
 
     /// The context at `address`, restarting its idle clock (the storefront read).
     public func readAndTouch(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
+        // The script checks and touches; the HGETALL in the same transaction brings the context
+        // back as Redis has it (see SessionScripts.readTouchSource).
+        let key = address.key
         let command = self.command(SessionScripts.readTouch, address, caller, extra: 0)
-        let reply = try await self.redis.evaluate(SessionScripts.readTouch, command, key: address.key)
-        guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
+        let replies = try await self.redis.evaluate(SessionScripts.readTouch, command, thenRead: [Self.hgetall(key)], key: key)
+        guard let status = replies[0].array?.first?.int else { throw Self.unexpected(replies[0]) }
         switch status {
         case 0:
-            guard parts.count == 2, let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: parts[1]) else {
-                return .notFound
-            }
+            guard let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: replies[1]) else { return .notFound }
             return .found(snapshot)
         case 4: return .forbidden
         default: return .notFound

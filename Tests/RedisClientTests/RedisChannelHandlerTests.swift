@@ -55,6 +55,34 @@ struct RedisChannelHandlerTests {
         _ = try await channel.finish()
     }
 
+    @Test("A transaction goes out as one piece and is answered by EXEC's reply; a command after it gets its own")
+    func transaction() async throws {
+        let channel = try await self.makeChannel()
+        let transaction = try await self.send(channel, RESPCommand.transaction([RESPCommand("SET", "a", "1"), RESPCommand("GET", "a")]))
+        let after = try await self.send(channel, RESPCommand("PING"))
+        let written = "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nEXEC\r\n"
+        #expect(try await channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: written))
+        #expect(try await channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "*1\r\n$4\r\nPING\r\n"))
+        try await channel.writeInbound(ByteBuffer(string: "+OK\r\n+QUEUED\r\n+QUE"))
+        try await channel.writeInbound(ByteBuffer(string: "UED\r\n*2\r\n+OK\r\n$1\r\n1\r\n+PONG\r\n"))
+        #expect(try await transaction.get() == .array([.simpleString("OK"), .bulkString(ByteBuffer(string: "1"))]))
+        #expect(try await after.get() == .simpleString("PONG"))
+        _ = try await channel.finish()
+    }
+
+    @Test("A transaction refused while queueing fails with the first error, not EXECABORT; the connection goes on")
+    func transactionRefused() async throws {
+        let channel = try await self.makeChannel()
+        let transaction = try await self.send(channel, RESPCommand.transaction([RESPCommand("GET", "a"), RESPCommand("GET", "b")]))
+        let after = try await self.send(channel, RESPCommand("PING"))
+        try await channel.writeInbound(
+            ByteBuffer(string: "+OK\r\n-MOVED 15495 127.0.0.1:7001\r\n-ASK 3300 127.0.0.1:7002\r\n-EXECABORT Transaction discarded\r\n+PONG\r\n")
+        )
+        await #expect { try await transaction.get() } throws: { ($0 as? RedisError)?.message == "MOVED 15495 127.0.0.1:7001" }
+        #expect(try await after.get() == .simpleString("PONG"))
+        _ = try await channel.finish()
+    }
+
     @Test("A reply nobody waits for closes the connection")
     func unexpectedReply() async throws {
         let channel = try await self.makeChannel()

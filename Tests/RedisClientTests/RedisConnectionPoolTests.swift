@@ -79,6 +79,32 @@ struct RedisConnectionPoolTests {
         }
     }
 
+    @Test("A script and reads in one transaction: the reads see what the script left; NOSCRIPT loads the script and sends it all once more")
+    func scriptThenRead() async throws {
+        let key = "tx-test:{\(Int.random(in: 0..<1_000_000_000))}"
+        // A source no other test loads, so that the first call meets NOSCRIPT.
+        let script = RedisScript(source: "redis.call('HINCRBY', KEYS[1], 'n', 1) return {0, \(Int.random(in: 0..<1_000_000_000))}")
+        try await self.withPool(try RedisServer.shared()) { pool async throws in
+            let router = RedisRouter(pool: pool)
+            for expected in 1...2 {
+                let command = script.command(keys: [key], argumentCount: 0)
+                let replies = try await router.evaluate(script, command, thenRead: [RESPCommand("HGETALL", key)], key: key)
+                #expect(replies.count == 2)
+                #expect(replies[0].array?.first?.int == 0)
+                #expect(replies[1].array?.map(\.string) == ["n", "\(expected)"])
+            }
+            // The script ran once per call, the reload included.
+            #expect(try await pool.send(RESPCommand("HGET", key, "n")).int == 2)
+            // An error as the script ran is thrown; the connection stays usable.
+            let failing = RedisScript(source: "return redis.error_reply('BOOM')")
+            await #expect {
+                try await router.evaluate(failing, failing.command(keys: [key], argumentCount: 0), thenRead: [RESPCommand("HGETALL", key)], key: key)
+            } throws: { ($0 as? RedisError)?.code == .serverError && ($0 as? RedisError)?.message.hasSuffix("BOOM") == true }
+            #expect(try await pool.send(RESPCommand("PING")).string == "PONG")
+            _ = try await pool.send(RESPCommand("DEL", key))
+        }
+    }
+
     @Test("A server error reply is a serverError, not a dropped connection")
     func serverError() async throws {
         try await self.withPool(try RedisServer.shared()) { pool async throws in

@@ -35,7 +35,17 @@ def merge_rounds(rows: list[dict]) -> list[dict]:
         sizes = [part["rss_max_kib"] for part in parts if part.get("rss_max_kib")]
         entry["rss_max_kib"] = max(sizes) if sizes else None
         entry["rounds"] = {part["round"]: part["rps"] for part in parts}
+        entry["requests"] = sum(part.get("requests", 0) for part in parts)
+        if all("redis_cpu_s" in part for part in parts):
+            entry["redis_cpu_s"] = sum(part["redis_cpu_s"] for part in parts)
     return list(merged.values())
+
+
+def redis_cpu_per_request(row: dict) -> float | None:
+    """The Redis CPU time (µs) the row took per request, when it was measured."""
+    if row.get("redis_cpu_s") is None or not row.get("requests"):
+        return None
+    return row["redis_cpu_s"] * 1e6 / row["requests"]
 
 
 def round_ratios(rows: dict, numerator: str, denominator: str) -> list[float]:
@@ -93,14 +103,19 @@ def main() -> None:
         "- Made by `scripts/bench`; the load generator (wrk or redis-benchmark) runs on the same cores as the worker and Redis.",
         "- Rows measured in rounds show the medians of their rounds; each target ratio is the median of its per-round ratios (range in brackets).",
         "",
-        "| what | tool | requests/s | p50 ms | p99 ms | p99/p50 | errors | worker RSS max MiB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "- Redis CPU per request: the redis-server's CPU time (INFO cpu, user + system) across the row's runs, over its requests;"
+        " it includes the pub/sub deliveries to the subscribed workers, and what the machine's sharing costs Redis.",
+        "",
+        "| what | tool | requests/s | p50 ms | p99 ms | p99/p50 | errors | worker RSS max MiB | Redis CPU µs/request |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         errors = sum(row.get(key, 0) for key in ("errors_status", "errors_connect", "errors_read", "errors_write", "errors_timeout"))
         rss = f"{row['rss_max_kib'] / 1024:.1f}" if row.get("rss_max_kib") else ""
         spread = f"{row['p99_ms'] / row['p50_ms']:.1f}" if row.get("p50_ms") else ""
-        lines.append(f"| {row['name']} | {row['tool']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {spread} | {errors} | {rss} |")
+        cpu = redis_cpu_per_request(row)
+        cpu_text = "" if cpu is None else f"{cpu:.1f}"
+        lines.append(f"| {row['name']} | {row['tool']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {spread} | {errors} | {rss} | {cpu_text} |")
 
     get_vs_live = ratio(named, "GET context", "/health/live")
     me_vs_get = ratio(named, "GET /me (TTL refresh)", "GET context")

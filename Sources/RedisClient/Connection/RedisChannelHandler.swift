@@ -15,7 +15,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = self.unwrapOutboundIn(data)
-        switch self.stateMachine.send(request.receiver, deadline: request.deadline) {
+        switch self.stateMachine.send(request.receiver, deadline: request.deadline, replies: request.command.replyCount) {
         case .write:
             context.write(self.wrapOutboundOut(request.command.buffer), promise: promise)
             self.armTimer(context: context)
@@ -40,13 +40,15 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let reply = self.unwrapInboundIn(data)
-        switch self.stateMachine.receive() {
-        case .fulfil(let receiver):
-            if case .error(let message) = reply {
+        switch self.stateMachine.receive(reply) {
+        case .fulfil(let receiver, let answer):
+            if case .error(let message) = answer {
                 receiver.fail(RedisError(.serverError, message))
             } else {
-                receiver.succeed(reply)
+                receiver.succeed(answer)
             }
+        case .wait:
+            break
         case .unexpected:
             self.close(context: context, error: RedisError(.protocolError, "a reply arrived that no command was waiting for"))
         }

@@ -8,6 +8,11 @@ struct RedisRequestStateMachine {
     struct Pending {
         var receiver: RedisReplyReceiver
         var deadline: NIODeadline
+        /// Replies still to come: a transaction gets one per command it holds, and only its last
+        /// one (or the first error before it) answers the receiver.
+        var remainingReplies: Int
+        /// The first error reply among a transaction's replies before its last.
+        var earlierError: String?
     }
 
     private enum State {
@@ -27,8 +32,10 @@ struct RedisRequestStateMachine {
 
     /// What to do with a reply that arrived.
     enum ReplyAction {
-        /// It answers this request.
-        case fulfil(RedisReplyReceiver)
+        /// Answer this request with this reply (an error reply fails it).
+        case fulfil(RedisReplyReceiver, RESPValue)
+        /// It is one of a transaction's replies before its last: wait for the rest.
+        case wait
         /// Nothing was waiting for it: the stream is out of step, close the connection.
         case unexpected
     }
@@ -44,11 +51,11 @@ struct RedisRequestStateMachine {
     }
 
     /// Records a request that is to be written.
-    mutating func send(_ receiver: RedisReplyReceiver, deadline: NIODeadline) -> SendAction {
+    mutating func send(_ receiver: RedisReplyReceiver, deadline: NIODeadline, replies: Int = 1) -> SendAction {
         switch self.state {
         case .open(var pending):
             self.state = .closed(RedisError(.protocolError, "unreachable"))  // avoid a copy of the buffer
-            pending.append(Pending(receiver: receiver, deadline: deadline))
+            pending.append(Pending(receiver: receiver, deadline: deadline, remainingReplies: replies, earlierError: nil))
             self.state = .open(pending)
             return .write
         case .closed(let error):
@@ -57,14 +64,22 @@ struct RedisRequestStateMachine {
     }
 
     /// Matches a reply with the oldest pending request.
-    mutating func receive() -> ReplyAction {
+    mutating func receive(_ reply: RESPValue) -> ReplyAction {
         switch self.state {
         case .open(var pending):
             guard !pending.isEmpty else { return .unexpected }
             self.state = .closed(RedisError(.protocolError, "unreachable"))
+            defer { self.state = .open(pending) }
+            let oldest = pending.startIndex
+            if pending[oldest].remainingReplies > 1 {
+                pending[oldest].remainingReplies -= 1
+                if case .error(let message) = reply, pending[oldest].earlierError == nil {
+                    pending[oldest].earlierError = message
+                }
+                return .wait
+            }
             let first = pending.removeFirst()
-            self.state = .open(pending)
-            return .fulfil(first.receiver)
+            return .fulfil(first.receiver, first.earlierError.map(RESPValue.error) ?? reply)
         case .closed:
             return .unexpected
         }

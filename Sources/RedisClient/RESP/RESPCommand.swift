@@ -14,11 +14,15 @@ public struct RESPCommand: Sendable {
     public private(set) var buffer: ByteBuffer
     /// How many arguments the header announced.
     public let argumentCount: Int
+    /// How many replies the server sends for these bytes: 1 for a command, more for a
+    /// ``transaction(_:)``, whose caller gets only the last (or the first error among them).
+    public let replyCount: Int
     private var appended = 0
 
     /// Starts a command of exactly `argumentCount` arguments (the name counts as one).
     public init(argumentCount: Int, capacity: Int = 64) {
         self.argumentCount = argumentCount
+        self.replyCount = 1
         self.buffer = ByteBuffer()
         self.buffer.reserveCapacity(capacity + 16)
         self.buffer.writeInteger(UInt8(ascii: "*"))
@@ -64,6 +68,32 @@ public struct RESPCommand: Sendable {
         precondition(self.appended + arguments.count <= self.argumentCount, "more arguments than announced")
         self.appended += arguments.count
         self.buffer.writeImmutableBuffer(arguments.encoded)
+    }
+
+    /// `commands` as one atomic step, `MULTI` … `EXEC`, in one piece that is written as a whole
+    /// (no other command on the connection can fall between its parts). Its reply is `EXEC`'s: an
+    /// array of the commands' replies, in order, where an error reply stands for a command that
+    /// failed as it ran. An error while the commands were queued (a redirect, a wrong argument
+    /// count) is the reply instead, and nothing of the transaction ran.
+    public static func transaction(_ commands: [RESPCommand]) -> RESPCommand {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(commands.reduce(Self.multi.readableBytes + Self.exec.readableBytes) { $0 + $1.buffer.readableBytes })
+        buffer.writeImmutableBuffer(Self.multi)
+        for command in commands {
+            precondition(command.isComplete && command.replyCount == 1, "a transaction holds complete single commands")
+            buffer.writeImmutableBuffer(command.buffer)
+        }
+        buffer.writeImmutableBuffer(Self.exec)
+        return RESPCommand(transaction: buffer, replyCount: commands.count + 2)
+    }
+
+    private static let multi = RESPCommand("MULTI").buffer
+    private static let exec = RESPCommand("EXEC").buffer
+
+    private init(transaction buffer: ByteBuffer, replyCount: Int) {
+        self.buffer = buffer
+        self.argumentCount = 0
+        self.replyCount = replyCount
     }
 
     /// Whether every announced argument has been appended.

@@ -1,17 +1,16 @@
 extension SessionScripts {
-    /// Lua: GET /me/context: the whole context, and the idle clock restarted.
+    /// Lua: GET /me/context: restarts the idle clock of a context the caller may read.
     static let readTouchSource = #"""
--- GET /me/context: the whole context, and the idle clock restarted.
--- Reply: {0, flat HGETALL} | {2} | {4}
--- Only the customer field matters here: find it in the flat reply, build no table.
-local flat = redis.call('HGETALL', key)
-if #flat == 0 then return { NOT_FOUND } end
-local customer
-for i = 1, #flat, 2 do
-  if flat[i] == CUSTOMER then customer = flat[i + 1]; break end
-end
+-- GET /me/context: restarts the idle clock of a context the caller may read.
+-- The worker sends HGETALL of the context right after this script, in the same MULTI/EXEC: it
+-- reads exactly the state the script saw, and the fields never pass through Lua (copying them
+-- into a Lua table and back cost Redis more than the rest of the script).
+-- Reply: {0} | {2} | {4}
+local current = redis.call('HMGET', key, '_v', CUSTOMER)
+if not current[1] then return { NOT_FOUND } end
+local customer = current[2] or nil
 if not caller_allowed(customer) then return { FORBIDDEN } end
 refresh_ttl(customer ~= nil)
-return { APPLIED, flat }
+return { APPLIED }
 """#
 }

@@ -1,19 +1,22 @@
 import RedisClient
 
-/// The Lua scripts behind the API. Each is the shared prelude followed by its own body, run with
+/// The Lua scripts behind the API. Each is a prelude (the shared head and the shared functions it
+/// calls) followed by its own body, run with
 /// `EVALSHA` as one atomic step: existence, access and version checks, the change, the version bump,
 /// `modifiedAt`, the TTL and the change event.
 enum SessionScripts {
-    static let readTouch = RedisScript(source: prelude + readTouchSource)
-    static let replace = RedisScript(source: prelude + replaceSource)
-    static let merge = RedisScript(source: prelude + mergeSource)
-    static let attributeSet = RedisScript(source: prelude + attributeSetSource)
-    static let attributeDelete = RedisScript(source: prelude + attributeDeleteSource)
-    static let delete = RedisScript(source: prelude + deleteSource)
-    static let expired = RedisScript(source: prelude + expiredSource)
+    static let readTouch = RedisScript(source: prelude(.callerAllowed, .refreshTTL) + readTouchSource)
+    static let replace = RedisScript(
+        source: prelude(.standardFields, .load, .nowMilliseconds, .overLimit, .refreshTTL, .publish, .commit) + replaceSource
+    )
+    static let merge = RedisScript(
+        source: prelude(.standardFields, .load, .overLimit, .callerAllowed, .refreshTTL, .commit) + mergeSource
+    )
+    static let attributeSet = RedisScript(source: prelude(.callerAllowed, .refreshTTL, .overLimit, .commit) + attributeSetSource)
+    static let attributeDelete = RedisScript(source: prelude(.callerAllowed, .refreshTTL, .commit) + attributeDeleteSource)
+    static let delete = RedisScript(source: prelude(.nowMilliseconds, .publish) + deleteSource)
+    static let expired = RedisScript(source: prelude(.nowMilliseconds, .publish) + expiredSource)
     static let customerIndexPrune = RedisScript(source: customerIndexPruneSource)
-
-    private static let prelude = preludeSource + "\n"
 }
 
 /// The service's Lua scripts by name, for operators: `session-context scripts` lists their SHA1s
