@@ -5,34 +5,20 @@ extension RedisRouter {
     ///
     /// The reads see exactly the state the script left: no other client's command runs between
     /// them. This lets a script decide and change while the bytes the caller wants come back as the
-    /// server has them, never copied through Lua. On `NOSCRIPT` the script is loaded (on `key`'s
-    /// server) and the transaction sent once more: the script had not run, and reads change nothing.
-    /// An error reply of any of them throws ``RedisError/Code/serverError``.
+    /// server has them, never copied through Lua. It goes like ``evaluate(_:_:key:)``: on
+    /// `NOSCRIPT` the script is loaded into the server that answered (on a cluster, also the one a
+    /// migrating slot's `ASK` named) and the transaction sent once more: the script had not run,
+    /// and reads change nothing. An error reply of any of the commands throws it
+    /// (``RESPCommand/transaction(_:)``).
     public func evaluate(
         _ script: RedisScript,
         _ command: RESPCommand,
         thenRead reads: [RESPCommand],
         key: String
     ) async throws(RedisError) -> [RESPValue] {
-        let transaction = RESPCommand.transaction([command] + reads)
-        let replies: [RESPValue]
-        do {
-            replies = try await self.execute(transaction, replies: reads.count + 1, key: key)
-        } catch where error.isNoScript {
-            _ = try await self.send(RESPCommand("SCRIPT", "LOAD", script.source), key: key)
-            replies = try await self.execute(transaction, replies: reads.count + 1, key: key)
-        }
-        return replies
-    }
-
-    /// Sends `transaction` and returns `EXEC`'s replies, throwing the first error reply among them.
-    private func execute(_ transaction: RESPCommand, replies count: Int, key: String) async throws(RedisError) -> [RESPValue] {
-        let reply = try await self.send(transaction, key: key)
-        guard let replies = reply.array, replies.count == count else {
-            throw RedisError(.protocolError, "EXEC answered \(reply) for a transaction of \(count) command(s)")
-        }
-        for case .error(let message) in replies {
-            throw RedisError(.serverError, message)
+        let reply = try await self.evaluate(script, RESPCommand.transaction([command] + reads), key: key)
+        guard let replies = reply.array, replies.count == reads.count + 1 else {
+            throw RedisError(.protocolError, "EXEC answered \(reply) for a transaction of \(reads.count + 1) command(s)")
         }
         return replies
     }

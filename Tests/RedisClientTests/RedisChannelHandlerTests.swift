@@ -83,6 +83,19 @@ struct RedisChannelHandlerTests {
         _ = try await channel.finish()
     }
 
+    @Test("A transaction whose command failed as it ran fails with that error (EXECABORT-free); the next command is answered")
+    func transactionCommandFailed() async throws {
+        let channel = try await self.makeChannel()
+        let transaction = try await self.send(channel, RESPCommand.transaction([RESPCommand("EVALSHA", "ab", "0"), RESPCommand("GET", "a")]))
+        let after = try await self.send(channel, RESPCommand("PING"))
+        try await channel.writeInbound(
+            ByteBuffer(string: "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-NOSCRIPT No matching script.\r\n$1\r\nx\r\n+PONG\r\n")
+        )
+        await #expect { try await transaction.get() } throws: { ($0 as? RedisError)?.message == "NOSCRIPT No matching script." }
+        #expect(try await after.get() == .simpleString("PONG"))
+        _ = try await channel.finish()
+    }
+
     @Test("A reply nobody waits for closes the connection")
     func unexpectedReply() async throws {
         let channel = try await self.makeChannel()

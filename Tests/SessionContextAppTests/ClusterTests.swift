@@ -109,6 +109,10 @@ struct ClusterTests {
         let target = ports.first { $0 != source }!
         let (sourceId, targetId) = (ids[ports.firstIndex(of: source)!], ids[ports.firstIndex(of: target)!])
         let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
+        var storefrontTokens: [String: String] = [:]
+        for sid in sessionIds { storefrontTokens[sid] = try await fixture.storefrontToken(sid: sid) }
+        let readTokens = storefrontTokens
+        let reads = StatusLog()
         try await fixture.withApp { client async throws in
             for sid in sessionIds {
                 let created = try await client.send(
@@ -122,6 +126,16 @@ struct ClusterTests {
                     let mine = sessionIds.enumerated().filter { $0.offset % 8 == index }.map(\.element)
                     group.addTask { await ledger.runClient(client, sessionIds: mine) }
                 }
+                // Storefront reads all along: each GET /me is one MULTI/EXEC; for a moved key it goes to
+                // the target after ASKING, where its script is unknown (flushed below) until loaded there.
+                group.addTask {
+                    while !ledger.isStopped {
+                        for sid in sessionIds {
+                            let status = try await client.send(.get, "/session-context/\(fixture.tenant)/me/context", token: readTokens[sid]!).status
+                            reads.statuses.withLock { $0.append(status) }
+                        }
+                    }
+                }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(500))
                     let cli = { (port: Int, arguments: [String]) async throws in
@@ -129,6 +143,7 @@ struct ClusterTests {
                     }
                     _ = try await cli(target, ["CLUSTER", "SETSLOT", String(slot), "IMPORTING", sourceId])
                     _ = try await cli(source, ["CLUSTER", "SETSLOT", String(slot), "MIGRATING", targetId])
+                    _ = try await cli(target, ["SCRIPT", "FLUSH"])
                     // Move the keys a few at a time, with load in between: requests for moved keys get ASK.
                     while true {
                         let keys = try await cli(source, ["CLUSTER", "GETKEYSINSLOT", String(slot), "3"]).split(separator: "\n").map(String.init)
@@ -147,6 +162,9 @@ struct ClusterTests {
         }
         let answers = ledger.answers
         #expect(answers.count > 100)
+        let readStatuses = reads.statuses.withLock { $0 }
+        #expect(readStatuses.count > 40)
+        #expect(readStatuses.allSatisfy { $0 == .ok }, "GET /me statuses: \(Set(readStatuses.map(\.code)))")
         #expect(answers.allSatisfy { $0.status == 204 }, "statuses: \(Set(answers.map(\.status)))")
         let stored = try await LocalRedisTopology.redisCLI(["-p", String(target), "CLUSTER", "COUNTKEYSINSLOT", String(slot)])
         #expect(stored.trimmingCharacters(in: .whitespacesAndNewlines) == "20", "the sessions are on the target now")
@@ -207,4 +225,9 @@ struct ClusterTests {
         }
         return owners
     }
+}
+
+/// Statuses collected by concurrent requests.
+private final class StatusLog: Sendable {
+    let statuses = Mutex<[HTTPResponse.Status]>([])
 }

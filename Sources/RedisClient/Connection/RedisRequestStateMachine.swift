@@ -13,6 +13,10 @@ struct RedisRequestStateMachine {
         var remainingReplies: Int
         /// The first error reply among a transaction's replies before its last.
         var earlierError: String?
+        /// Whether this is a transaction (`MULTI` … `EXEC`).
+        var isTransaction: Bool { self.replies > 1 }
+        /// How many replies the request gets in all.
+        let replies: Int
     }
 
     private enum State {
@@ -55,7 +59,7 @@ struct RedisRequestStateMachine {
         switch self.state {
         case .open(var pending):
             self.state = .closed(RedisError(.protocolError, "unreachable"))  // avoid a copy of the buffer
-            pending.append(Pending(receiver: receiver, deadline: deadline, remainingReplies: replies, earlierError: nil))
+            pending.append(Pending(receiver: receiver, deadline: deadline, remainingReplies: replies, earlierError: nil, replies: replies))
             self.state = .open(pending)
             return .write
         case .closed(let error):
@@ -79,10 +83,19 @@ struct RedisRequestStateMachine {
                 return .wait
             }
             let first = pending.removeFirst()
-            return .fulfil(first.receiver, first.earlierError.map(RESPValue.error) ?? reply)
+            return .fulfil(first.receiver, first.earlierError.map(RESPValue.error) ?? Self.answer(reply, transaction: first.isTransaction))
         case .closed:
             return .unexpected
         }
+    }
+
+    /// What a request's last reply answers: for a transaction, `EXEC`'s array unless one of its
+    /// commands failed as it ran, then that first error (a caller never gets half a transaction's
+    /// replies, and errors such as `READONLY` or `NOSCRIPT` reach it as errors).
+    private static func answer(_ reply: RESPValue, transaction: Bool) -> RESPValue {
+        guard transaction, case .array(let replies) = reply else { return reply }
+        for case .error(let message) in replies { return .error(message) }
+        return reply
     }
 
     /// The deadline of the oldest pending request, if any.

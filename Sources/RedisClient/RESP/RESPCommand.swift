@@ -12,7 +12,7 @@ import NIOCore
 public struct RESPCommand: Sendable {
     /// The encoded bytes of the command.
     public private(set) var buffer: ByteBuffer
-    /// How many arguments the header announced.
+    /// How many arguments the header announced (0 for a ``transaction(_:)``, which holds several commands).
     public let argumentCount: Int
     /// How many replies the server sends for these bytes: 1 for a command, more for a
     /// ``transaction(_:)``, whose caller gets only the last (or the first error among them).
@@ -72,9 +72,10 @@ public struct RESPCommand: Sendable {
 
     /// `commands` as one atomic step, `MULTI` … `EXEC`, in one piece that is written as a whole
     /// (no other command on the connection can fall between its parts). Its reply is `EXEC`'s: an
-    /// array of the commands' replies, in order, where an error reply stands for a command that
-    /// failed as it ran. An error while the commands were queued (a redirect, a wrong argument
-    /// count) is the reply instead, and nothing of the transaction ran.
+    /// array of the commands' replies, in order. It fails instead with the first error reply: one
+    /// while the commands were queued (a redirect, a wrong argument count: then nothing of the
+    /// transaction ran), or one of a command as it ran (`NOSCRIPT`, `READONLY`: the commands
+    /// before it did run).
     public static func transaction(_ commands: [RESPCommand]) -> RESPCommand {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(commands.reduce(Self.multi.readableBytes + Self.exec.readableBytes) { $0 + $1.buffer.readableBytes })

@@ -56,6 +56,9 @@ final class WriteLedger: Sendable {
 
     func stop() { self.state.withLock { $0.stopped = true } }
 
+    /// Whether ``stop()`` was called.
+    var isStopped: Bool { self.state.withLock { $0.stopped } }
+
     /// Runs `count` clients on `client` while `fault` runs; stops them when it returns, and returns what it returned.
     func run<Value: Sendable>(
         clients count: Int,
