@@ -104,12 +104,22 @@ public final class RedisConnection: Sendable {
     }
 
     /// Sends several commands in one write and waits for all their replies, in order.
+    ///
+    /// They are written in one go on the connection's event loop, so no other task's command falls
+    /// between them (`ASKING` counts for the very next command only).
     public func pipeline(_ commands: [RESPCommand]) async throws(RedisError) -> [Result<RESPValue, RedisError>] {
-        let futures = commands.map { self.write($0, timeout: self.commandTimeout) }
-        self.channel.flush()
+        let eventLoop = self.channel.eventLoop
+        let promises = commands.map { _ in eventLoop.makePromise(of: RESPValue.self) }
+        let writeAll: @Sendable () -> Void = {
+            for (command, promise) in zip(commands, promises) {
+                self.write(command, promise: promise, timeout: self.commandTimeout)
+            }
+            self.channel.flush()
+        }
+        if eventLoop.inEventLoop { writeAll() } else { eventLoop.execute(writeAll) }
         var results: [Result<RESPValue, RedisError>] = []
-        results.reserveCapacity(futures.count)
-        for future in futures {
+        results.reserveCapacity(promises.count)
+        for future in promises.map(\.futureResult) {
             do {
                 results.append(.success(try await future.get()))
             } catch let error as RedisError {
@@ -123,13 +133,17 @@ public final class RedisConnection: Sendable {
 
     private func write(_ command: RESPCommand, timeout: TimeAmount, flush: Bool = false) -> EventLoopFuture<RESPValue> {
         let promise = self.channel.eventLoop.makePromise(of: RESPValue.self)
+        self.write(command, promise: promise, timeout: timeout, flush: flush)
+        return promise.futureResult
+    }
+
+    private func write(_ command: RESPCommand, promise: EventLoopPromise<RESPValue>, timeout: TimeAmount, flush: Bool = false) {
         let request = RedisRequest(command: command, promise: promise, deadline: self.channel.eventLoop.now + timeout)
         let written = flush ? self.channel.writeAndFlush(request) : self.channel.write(request)
         written.whenFailure { error in
             // A write that never reached the handler (the channel already closed) must not leave the promise hanging.
             promise.fail((error as? RedisError) ?? RedisError(.connectionClosed, "the connection to Redis is closed"))
         }
-        return promise.futureResult
     }
 
     /// Whether the connection is still open.
