@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import RedisClient
 import SessionStore
 import Testing
 
@@ -56,6 +57,24 @@ struct ExpiryTests {
             try await StorefrontAPITests.create(client, withTTL, sid: sid2, body: #"{"customerId":"C9","metadata":{"version":0}}"#, saas: customer2)
             let ttl = try await probe.pttl(withTTL.key(sid2))
             #expect(ttl > 100_000 && ttl <= 5_000_000)
+            // Every write and /me read restarts the customer's clock, not the anonymous one: each
+            // starts from 50 s left, below both TTLs, so a missing or anonymous restart shows.
+            let management = try await withTTL.managementToken()
+            let base = "/session-context/\(withTTL.tenant)"
+            let steps: [(String, () async throws -> HTTPResponse.Status)] = [
+                ("POST attribute", { try await client.send(.post, "\(base)/context/\(sid2)/attributes", token: management, json: #"{"key":"k","value":"v"}"#).status }),
+                ("DELETE attribute", { try await client.send(.delete, "\(base)/context/\(sid2)/attributes/k", token: management).status }),
+                ("PATCH /me", { try await client.send(.patch, "\(base)/me/context", token: customer2, json: #"{"currency":"EUR","metadata":{"version":3}}"#).status }),
+                ("GET /me", { try await client.send(.get, "\(base)/me/context", token: customer2).status }),
+                ("PUT", { try await client.send(.put, "\(base)/context/\(sid2)", token: management, json: #"{"customerId":"C9","metadata":{"version":4}}"#, headers: [HTTPField.Name("saas-token")!: customer2]).status }),
+            ]
+            for (name, step) in steps {
+                _ = try await probe.send(RESPCommand("PEXPIRE", withTTL.key(sid2), "50000"))
+                let status = try await step()
+                #expect(status.code < 300, "\(name): \(status)")
+                let left = try await probe.pttl(withTTL.key(sid2))
+                #expect(left > 100_000 && left <= 5_000_000, "\(name) left \(left) ms")
+            }
         }
     }
 }

@@ -11,6 +11,6 @@ if redis.call('HDEL', key, field) == 0 then
   refresh_ttl(current[2] ~= false)
   return { UNCHANGED, tonumber(current[1]) }
 end
-return commit({ _v = current[1] }, 'attribute.deleted', { 'context.' .. string.sub(field, 2) })
+return commit({ _v = current[1] }, 'attribute.deleted', { 'context.' .. string.sub(field, 2) }, current[2] ~= false)
 """#
 }

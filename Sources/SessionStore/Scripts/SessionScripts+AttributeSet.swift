@@ -18,7 +18,6 @@ if not current[3] and max_attributes > 0 then
   end
   if over_limit(count) then return { TOO_MANY, max_attributes } end
 end
-redis.call('HSET', key, field, value)
-return commit({ _v = current[1] }, 'attribute.set', { 'context.' .. string.sub(field, 2) })
+return commit({ _v = current[1] }, 'attribute.set', { 'context.' .. string.sub(field, 2) }, current[2] ~= false, { field, value })
 """#
 }

@@ -41,7 +41,7 @@ if #changed == 0 then
   return { UNCHANGED, tonumber(fields['_v']) }
 end
 if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end
-if #set > 0 then redis.call('HSET', key, unpack(set)) end
-return commit(fields, 'updated', changed)
+-- A merge never touches the customer (siteCode, currency, targetLocation, language, attributes).
+return commit(fields, 'updated', changed, fields[CUSTOMER] ~= nil, set)
 """#
 }

@@ -154,12 +154,17 @@ end
 """#
 
         private static let commitSource = #"""
--- Records an applied change: bumps the version, stamps modifiedAt, restarts the TTL, publishes.
-local function commit(fields, kind, changed)
+-- Records an applied change: writes `set` (field, value, ... pairs not yet written; nil for none)
+-- with the bumped version and modifiedAt in one HSET, restarts the TTL (`is_customer`: whether the
+-- context has a customer once changed; every caller knows, so no HEXISTS), publishes.
+local function commit(fields, kind, changed, is_customer, set)
   local version = tonumber(fields['_v']) + 1
   local at = now_ms()
-  redis.call('HSET', key, '_v', version, '_m', at)
-  refresh_ttl(redis.call('HEXISTS', key, CUSTOMER) == 1)
+  set = set or {}
+  set[#set + 1] = '_v'; set[#set + 1] = version
+  set[#set + 1] = '_m'; set[#set + 1] = at
+  redis.call('HSET', key, unpack(set))
+  refresh_ttl(is_customer)
   publish(kind, version, changed, at)
   return { APPLIED, version }
 end

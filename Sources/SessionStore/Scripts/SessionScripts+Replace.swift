@@ -71,7 +71,6 @@ if #changed == 0 then
   return { UNCHANGED, tonumber(fields['_v']) }
 end
 if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end
-if #set > 0 then redis.call('HSET', key, unpack(set)) end
-return commit(fields, 'updated', changed)
+return commit(fields, 'updated', changed, wanted[CUSTOMER] ~= nil, set)
 """#
 }
