@@ -4,16 +4,23 @@ public struct SessionAddress: Sendable, Hashable {
     public let tenant: String
     /// The session id.
     public let sessionId: String
+    /// The Redis key of the context's hash, made once. The hash tag `{tenant:sessionId}` keeps
+    /// every key of one session in one Redis Cluster slot.
+    public let key: String
 
     /// An address from a tenant and session id that are already known to be valid.
     public init(tenant: String, sessionId: String) {
         self.tenant = tenant
         self.sessionId = sessionId
+        self.key = "sc:{\(tenant):\(sessionId)}"
     }
 
-    /// The Redis key of the context's hash. The hash tag `{tenant:sessionId}` keeps every key of
-    /// one session in one Redis Cluster slot.
-    public var key: String { "sc:{\(self.tenant):\(self.sessionId)}" }
+    /// Whether both name the same context. The key names the address (a tenant has no `:`), so
+    /// it alone is compared.
+    public static func == (lhs: SessionAddress, rhs: SessionAddress) -> Bool { lhs.key == rhs.key }
+
+    /// Hashes the key alone (see ``==(_:_:)``).
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.key) }
 
     /// The key of the tenant's event stream.
     public var streamKey: String { Self.streamKey(tenant: self.tenant) }

@@ -112,16 +112,14 @@ public struct SessionSnapshot: Sendable {
                 }
                 json.literal("},\"metadata\":{\"version\":")
                 json.decimal(Int(metadata(FieldSlots.version) ?? 0))
-                if let created = metadata(FieldSlots.created) {
-                    json.literal(",\"createdAt\":\"")
-                    json.iso8601(milliseconds: created)
+                func timestamp(_ slot: Int, _ key: StaticString) {
+                    guard let milliseconds = metadata(slot) else { return }
+                    json.literal(key)
+                    json.iso8601(milliseconds: milliseconds)
                     json.byte(UInt8(ascii: "\""))
                 }
-                if let modified = metadata(FieldSlots.modified) {
-                    json.literal(",\"modifiedAt\":\"")
-                    json.iso8601(milliseconds: modified)
-                    json.byte(UInt8(ascii: "\""))
-                }
+                timestamp(FieldSlots.created, ",\"createdAt\":\"")
+                timestamp(FieldSlots.modified, ",\"modifiedAt\":\"")
                 json.literal("}}")
             }
         }

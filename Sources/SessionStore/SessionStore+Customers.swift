@@ -11,7 +11,7 @@ extension SessionStore {
         // One read per candidate, all in flight at once (on a cluster they go to their own nodes).
         let results = await self.concurrently(candidates) { candidate async throws(RedisError) -> SessionSnapshot? in
             let address = SessionAddress(tenant: tenant, sessionId: candidate.sessionId)
-            let reply = try await self.redis.send(RESPCommand("HGETALL", address.key), key: address.key)
+            let reply = try await self.redis.send(Self.hgetall(address.key), key: address.key)
             return SessionSnapshot(sessionId: candidate.sessionId, hgetall: reply)
         }
         for (candidate, result) in zip(candidates, results) {

@@ -76,7 +76,7 @@ public struct SessionStore: Sendable {
     private static let hgetallName = RESPArguments(["HGETALL"])
 
     /// `HGETALL key`, from the command name encoded once.
-    private static func hgetall(_ key: String) -> RESPCommand {
+    static func hgetall(_ key: String) -> RESPCommand {
         var command = RESPCommand(argumentCount: 2, capacity: 24 + key.utf8.count)
         command.append(Self.hgetallName)
         command.append(key)
@@ -88,8 +88,7 @@ public struct SessionStore: Sendable {
     public func read(_ address: SessionAddress) async throws(RedisError) -> SessionSnapshot? {
         if let cached = self.nearCache?.lookup(address) { return cached }
         let ticket = self.nearCache?.ticket()
-        let key = address.key
-        let reply = try await self.redis.send(Self.hgetall(key), key: key)
+        let reply = try await self.redis.send(Self.hgetall(address.key), key: address.key)
         let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
         if let snapshot, let ticket {
             // Cached contexts are rendered once, on the way in: a hit costs no JSON work.
@@ -104,9 +103,10 @@ public struct SessionStore: Sendable {
     public func readAndTouch(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
         // The script checks and touches; the HGETALL in the same transaction brings the context
         // back as Redis has it (see SessionScripts.readTouchSource).
-        let key = address.key
         let command = self.command(SessionScripts.readTouch, address, caller, extra: 0)
-        let replies = try await self.redis.evaluate(SessionScripts.readTouch, command, thenRead: [Self.hgetall(key)], key: key)
+        let replies = try await self.redis.evaluate(
+            SessionScripts.readTouch, command, thenRead: [Self.hgetall(address.key)], key: address.key
+        )
         guard let status = replies[0].array?.first?.int else { throw Self.unexpected(replies[0]) }
         switch status {
         case 0:

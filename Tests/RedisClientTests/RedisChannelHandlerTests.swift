@@ -70,28 +70,21 @@ struct RedisChannelHandlerTests {
         _ = try await channel.finish()
     }
 
-    @Test("A transaction refused while queueing fails with the first error, not EXECABORT; the connection goes on")
-    func transactionRefused() async throws {
-        let channel = try await self.makeChannel()
-        let transaction = try await self.send(channel, RESPCommand.transaction([RESPCommand("GET", "a"), RESPCommand("GET", "b")]))
-        let after = try await self.send(channel, RESPCommand("PING"))
-        try await channel.writeInbound(
-            ByteBuffer(string: "+OK\r\n-MOVED 15495 127.0.0.1:7001\r\n-ASK 3300 127.0.0.1:7002\r\n-EXECABORT Transaction discarded\r\n+PONG\r\n")
-        )
-        await #expect { try await transaction.get() } throws: { ($0 as? RedisError)?.message == "MOVED 15495 127.0.0.1:7001" }
-        #expect(try await after.get() == .simpleString("PONG"))
-        _ = try await channel.finish()
-    }
-
-    @Test("A transaction whose command failed as it ran fails with that error (EXECABORT-free); the next command is answered")
-    func transactionCommandFailed() async throws {
+    @Test(
+        "A failed transaction fails with its first error, not EXECABORT; the next command is answered",
+        arguments: [
+            // Refused while queueing: nothing ran.
+            ("+OK\r\n-MOVED 15495 127.0.0.1:7001\r\n-ASK 3300 127.0.0.1:7002\r\n-EXECABORT Transaction discarded\r\n", "MOVED 15495 127.0.0.1:7001"),
+            // A command failed as it ran, inside EXEC's array.
+            ("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-NOSCRIPT No matching script.\r\n$1\r\nx\r\n", "NOSCRIPT No matching script."),
+        ]
+    )
+    func transactionFailed(replies: String, error: String) async throws {
         let channel = try await self.makeChannel()
         let transaction = try await self.send(channel, RESPCommand.transaction([RESPCommand("EVALSHA", "ab", "0"), RESPCommand("GET", "a")]))
         let after = try await self.send(channel, RESPCommand("PING"))
-        try await channel.writeInbound(
-            ByteBuffer(string: "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n-NOSCRIPT No matching script.\r\n$1\r\nx\r\n+PONG\r\n")
-        )
-        await #expect { try await transaction.get() } throws: { ($0 as? RedisError)?.message == "NOSCRIPT No matching script." }
+        try await channel.writeInbound(ByteBuffer(string: replies + "+PONG\r\n"))
+        await #expect { try await transaction.get() } throws: { ($0 as? RedisError)?.message == error }
         #expect(try await after.get() == .simpleString("PONG"))
         _ = try await channel.finish()
     }

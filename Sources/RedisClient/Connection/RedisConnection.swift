@@ -119,9 +119,9 @@ public final class RedisConnection: Sendable {
         if eventLoop.inEventLoop { writeAll() } else { eventLoop.execute(writeAll) }
         var results: [Result<RESPValue, RedisError>] = []
         results.reserveCapacity(promises.count)
-        for future in promises.map(\.futureResult) {
+        for promise in promises {
             do {
-                results.append(.success(try await future.get()))
+                results.append(.success(try await promise.futureResult.get()))
             } catch let error as RedisError {
                 results.append(.failure(error))
             } catch {

@@ -13,10 +13,8 @@ struct RedisRequestStateMachine {
         var remainingReplies: Int
         /// The first error reply among a transaction's replies before its last.
         var earlierError: String?
-        /// Whether this is a transaction (`MULTI` … `EXEC`).
-        var isTransaction: Bool { self.replies > 1 }
-        /// How many replies the request gets in all.
-        let replies: Int
+        /// Whether this is a transaction (`MULTI` … `EXEC`): more than one reply.
+        let isTransaction: Bool
     }
 
     private enum State {
@@ -59,7 +57,7 @@ struct RedisRequestStateMachine {
         switch self.state {
         case .open(var pending):
             self.state = .closed(RedisError(.protocolError, "unreachable"))  // avoid a copy of the buffer
-            pending.append(Pending(receiver: receiver, deadline: deadline, remainingReplies: replies, earlierError: nil, replies: replies))
+            pending.append(Pending(receiver: receiver, deadline: deadline, remainingReplies: replies, earlierError: nil, isTransaction: replies > 1))
             self.state = .open(pending)
             return .write
         case .closed(let error):
