@@ -1,6 +1,4 @@
 import ArgumentParser
-import NIOCore
-import NIOPosix
 
 /// The `session-context` command: `serve` runs a worker; `token`, `events` and `scripts` help operators.
 @main
@@ -12,11 +10,11 @@ struct App: AsyncParsableCommand {
         defaultSubcommand: ServeCommand.self
     )
 
-    /// Runs the command with NIO's event loops as Swift Concurrency's global executor, so that a
-    /// request's handler runs on the event loop threads that do its I/O instead of hopping to and
-    /// from the default thread pool (see README, performance). Nothing in the process blocks a thread.
+    /// Runs the command with NIO's event loops as Swift Concurrency's global executor
+    /// (``EventLoopGlobalExecutor``), so that a request's handler runs on the event loop threads
+    /// that do its I/O. Nothing in the process blocks a thread.
     static func main() async {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        _ = EventLoopGlobalExecutor.isInstalled
         do {
             var command = try self.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

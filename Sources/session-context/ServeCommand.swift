@@ -123,6 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         var metadata = self.describe(configuration, shutdownTimeout: shutdownTimeout)
         metadata["shutdownDrainMs"] = "\(drainMilliseconds)"
+        metadata["globalExecutor"] = EventLoopGlobalExecutor.isInstalled ? "event-loops" : "default"
         logger.info("starting worker", metadata: metadata)
         let drain = ConnectionDrain(period: .milliseconds(drainMilliseconds))
         let app = try await buildApplication(configuration, logger: logger, metrics: registry, drain: drain)

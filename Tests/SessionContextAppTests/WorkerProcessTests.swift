@@ -130,7 +130,7 @@ struct WorkerProcessTests {
         }
     }
 
-    @Test("JSON logs: one object per line, a request line with its id, the start-up line with the secret masked")
+    @Test("JSON logs: one object per line, a request line with its id, the start-up line with the secret masked and the executor")
     func jsonLogs() async throws {
         let environment = Self.environment(redis: try RedisServer.sharedURL())
             .merging(["SESSION_CONTEXT_LOG_FORMAT": "json", "SESSION_CONTEXT_LOG_LEVEL": "info"]) { $1 }
@@ -148,6 +148,8 @@ struct WorkerProcessTests {
         }
         #expect(lines.contains { $0.contains("\"request_id\":\"req-42\"") && $0.contains("\"status\":\"200\"") })
         #expect(lines.contains { $0.contains("starting worker") && $0.contains("\"jwtSecret\":\"***\"") })
+        // Its tasks run on the event loops, as the generic executor (EventLoopGlobalExecutor).
+        #expect(lines.contains { $0.contains("starting worker") && $0.contains("\"globalExecutor\":\"event-loops\"") })
         #expect(!log.contains(Fixture.secret))
     }
 }
