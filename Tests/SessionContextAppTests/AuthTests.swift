@@ -119,6 +119,10 @@ struct AuthTests {
         ("session_context.context_manage_all", false),
         ("xsession_context.context_manage", false),
         ("session_context.context", false),
+        ("cart.read session_context.context", false),
+        (" session_context.context_manage", true),
+        ("cart.read ", false),
+        ("  ", false),
         ("", false),
     ])
     func scopeWords(scope: String, granted: Bool) {

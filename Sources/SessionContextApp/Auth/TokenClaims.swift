@@ -36,12 +36,19 @@ public struct TokenClaims: JWTPayload, Equatable {
     }
 
     /// Whether the token carries any of `scopes`: a space-separated word of `scope` equal to one
-    /// of them. Compared as UTF-8 bytes (on every authenticated request): no grapheme breaking and
-    /// no `String` per word.
+    /// of them. Compared as UTF-8 bytes in place (on every authenticated request): no grapheme
+    /// breaking, no `String` per word and no array of words.
     public func hasAnyScope(of scopes: Set<String>) -> Bool {
         guard let scope else { return false }
-        return scope.utf8.split(separator: UInt8(ascii: " ")).contains { granted in
-            scopes.contains { $0.utf8.elementsEqual(granted) }
+        let bytes = scope.utf8
+        var wordStart = bytes.startIndex
+        while wordStart < bytes.endIndex {
+            let wordEnd = bytes[wordStart...].firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
+            let word = bytes[wordStart..<wordEnd]
+            if !word.isEmpty, scopes.contains(where: { $0.utf8.elementsEqual(word) }) { return true }
+            guard wordEnd < bytes.endIndex else { break }
+            wordStart = bytes.index(after: wordEnd)
         }
+        return false
     }
 }
