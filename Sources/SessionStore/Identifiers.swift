@@ -22,6 +22,12 @@ public enum Identifiers {
 
     /// Whether `name` is 1 to 256 characters (Unicode scalars) with no control characters.
     public static func isValidAttributeName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        // ASCII, the usual case: one scalar per byte, and the control characters are 0x00–0x1F and
+        // 0x7F; no Unicode property lookups.
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            return (1...256).contains(bytes.count) && !bytes.contains { $0 < 0x20 || $0 == 0x7F }
+        }
         let scalars = name.unicodeScalars
         guard !scalars.isEmpty, scalars.count <= 256 else { return false }
         return !scalars.contains { $0.properties.generalCategory == .control }

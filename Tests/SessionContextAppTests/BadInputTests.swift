@@ -81,6 +81,29 @@ struct BadInputTests {
         }
     }
 
+    @Test("Content-Type application/json in any case and with parameters is accepted; any other media type is 415", arguments: [
+        ("application/json", true),
+        ("Application/JSON; charset=utf-8", true),
+        ("application/json ;charset=UTF-8", true),
+        ("application/jsonx", false),
+        ("application/json-seq", false),
+        ("text/json", false),
+        ("application json", false),
+        (";application/json", false),
+    ])
+    func mediaTypes(contentType: String, accepted: Bool) async throws {
+        let fixture = try Fixture()
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        try await fixture.withApp { client async throws in
+            try await StorefrontAPITests.create(client, fixture, sid: sid)
+            let path = "/session-context/\(fixture.tenant)/context/\(sid)/attributes"
+            let response = try await client.send(.post, path, token: token, json: #"{"key":"k","value":"x"}"#, headers: [.contentType: contentType])
+            #expect(response.status == (accepted ? .noContent : .unsupportedMediaType), "\(contentType)")
+        }
+        #expect(try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))["@k"] == (accepted ? #""x""# : nil))
+    }
+
     @Test("A body over the limit is 413; a body that is not JSON is 415")
     func sizeAndMediaType() async throws {
         let fixture = try Fixture()
@@ -113,8 +136,12 @@ struct BadInputTests {
             #expect(try await client.send(.get, "/session-context/\(fixture.tenant)/context/\(long)", token: token).status == .badRequest)
             #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/s1/attributes/a%01b", token: token).status == .badRequest)
             #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/s1/attributes/%ZZ", token: token).status == .badRequest)
+            #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/s1/attributes/a%7Fb", token: token).status == .badRequest)
+            #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/s1/attributes/a%C2%85b", token: token).status == .badRequest)
             let tooLong = String(repeating: "n", count: 257)
             #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/s1/attributes/\(tooLong)", token: token).status == .badRequest)
+            // 256 characters are allowed: the session does not exist.
+            #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/s1/attributes/\(tooLong.dropLast())", token: token).status == .notFound)
         }
     }
 

@@ -25,8 +25,19 @@ extension Request {
         }
     }
 
-    private static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
-        return mediaType == "application/json"
+    /// Whether a `Content-Type` value names `application/json` (in any case, with or without
+    /// parameters such as `charset`, with optional whitespace around it). Compared as bytes in place:
+    /// Foundation's trimming and lowercasing had cost more than parsing the body.
+    static func isJSON(_ contentType: String) -> Bool {
+        let bytes = contentType.utf8
+        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
+        let isWhitespace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes[..<end].firstIndex(where: { !isWhitespace($0) }),
+            let last = bytes[first..<end].lastIndex(where: { !isWhitespace($0) })
+        else { return false }
+        return bytes[first...last].elementsEqual("application/json".utf8) { given, expected in
+            // An upper-case ASCII letter is compared as its lower case.
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(given) ? given | 0x20 == expected : given == expected
+        }
     }
 }
