@@ -92,26 +92,31 @@ struct BadInputTests {
         (";application/json", false),
     ])
     func mediaTypes(contentType: String, accepted: Bool) async throws {
+        let hash = try await self.attributesOfNewSession { client, path, token, _ in
+            let response = try await client.send(.post, path, token: token, json: #"{"key":"k","value":"x"}"#, headers: [.contentType: contentType])
+            #expect(response.status == (accepted ? .noContent : .unsupportedMediaType), "\(contentType)")
+        }
+        #expect(hash["@k"] == (accepted ? #""x""# : nil))
+    }
+
+    /// Runs `test` with the attributes path of a new session and a management token; returns the
+    /// session's hash in Redis afterwards.
+    func attributesOfNewSession(
+        _ test: @Sendable (any TestClientProtocol, _ path: String, _ token: String, Fixture) async throws -> Void
+    ) async throws -> [String: String] {
         let fixture = try Fixture()
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withApp { client async throws in
             try await StorefrontAPITests.create(client, fixture, sid: sid)
-            let path = "/session-context/\(fixture.tenant)/context/\(sid)/attributes"
-            let response = try await client.send(.post, path, token: token, json: #"{"key":"k","value":"x"}"#, headers: [.contentType: contentType])
-            #expect(response.status == (accepted ? .noContent : .unsupportedMediaType), "\(contentType)")
+            try await test(client, "/session-context/\(fixture.tenant)/context/\(sid)/attributes", token, fixture)
         }
-        #expect(try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))["@k"] == (accepted ? #""x""# : nil))
+        return try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))
     }
 
     @Test("A body over the limit is 413; a body that is not JSON is 415")
     func sizeAndMediaType() async throws {
-        let fixture = try Fixture()
-        let sid = Fixture.uniqueSessionId()
-        let token = try await fixture.managementToken()
-        try await fixture.withApp { client async throws in
-            try await StorefrontAPITests.create(client, fixture, sid: sid)
-            let path = "/session-context/\(fixture.tenant)/context/\(sid)/attributes"
+        let hash = try await self.attributesOfNewSession { client, path, token, fixture in
             let big = #"{"key":"k","value":""# + String(repeating: "x", count: 70 * 1024) + #""}"#
             try await expectRejected(client, fixture, .post, path, token: token, json: big, status: .contentTooLarge)
             try await expectRejected(client, fixture, .post, path, token: token, json: #"{"key":"k","value":"x"}"#, headers: [.contentType: "text/plain"], status: .unsupportedMediaType)
@@ -119,7 +124,7 @@ struct BadInputTests {
             let large = #"{"key":"k","value":""# + String(repeating: "x", count: 20 * 1024) + #""}"#
             try await expectRejected(client, fixture, .post, path, token: token, json: large, mentioning: "larger than")
         }
-        #expect(try await RedisProbe(endpoint: fixture.endpoint).hash(fixture.key(sid))["@k"] == nil)
+        #expect(hash["@k"] == nil)
     }
 
     @Test("Bad tenant, session id and attribute name in the path are 400")
