@@ -33,6 +33,12 @@ struct BadInputTests {
             let patch = "/session-context/\(fixture.tenant)/me/context"
             try await expectRejected(client, fixture, .put, put, token: token, json: #"{"siteCode":"#, mentioning: "malformed JSON")
             try await expectRejected(client, fixture, .put, put, token: token, json: #"{"a":1,"a":2,"metadata":{"version":1}}"#, mentioning: "duplicate")
+            // In a larger object too (its names are kept in a set past the eighth), early or late.
+            let many = (0..<12).map { #""c\#($0)":1"# }.joined(separator: ",")
+            for repeated in ["c3", "c10"] {
+                let body = #"{"context":{\#(many),"\#(repeated)":2},"metadata":{"version":1}}"#
+                try await expectRejected(client, fixture, .put, put, token: token, json: body, mentioning: "duplicate member name \"\(repeated)\"")
+            }
             try await expectRejected(client, fixture, .put, put, token: token, json: #"[1]"#, mentioning: "object")
             try await expectRejected(client, fixture, .put, put, token: token, json: #"{"siteCode":"x"}"#, mentioning: "metadata.version")
             try await expectRejected(client, fixture, .put, put, token: token, json: #"{"metadata":{"version":"1"}}"#, mentioning: "metadata.version")

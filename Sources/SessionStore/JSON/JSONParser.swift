@@ -81,8 +81,9 @@ extension JSONParser {
             self.index += 1
             var members: [(name: String, value: JSONValue)] = []
             // Names compare by their bytes, as Redis stores them: canonically equivalent
-            // spellings (a precomposed and a decomposed "é") are different names.
-            var names = Set<[UInt8]>()
+            // spellings (a precomposed and a decomposed "é") are different names. A small object
+            // (most bodies) is searched in place; a set of names is built only for a larger one.
+            var names: Set<[UInt8]>?
             self.skipWhitespace()
             if self.peek() == UInt8(ascii: "}") {
                 self.index += 1
@@ -92,7 +93,7 @@ extension JSONParser {
                 self.skipWhitespace()
                 guard self.peek() == UInt8(ascii: "\"") else { throw self.failure("expected a member name in quotes") }
                 let name = try self.readString()
-                guard names.insert(Array(name.utf8)).inserted else { throw self.failure("duplicate member name \"\(name)\"") }
+                guard Self.isNew(name, among: members, names: &names) else { throw self.failure("duplicate member name \"\(name)\"") }
                 self.skipWhitespace()
                 guard self.peek() == UInt8(ascii: ":") else { throw self.failure("expected ':' after a member name") }
                 self.index += 1
@@ -106,6 +107,19 @@ extension JSONParser {
                 default: throw self.failure("expected ',' or '}' in an object")
                 }
             }
+        }
+
+        /// Objects with more members than this keep a set of their names for the duplicate check.
+        static let namesSearchedInPlace = 8
+
+        /// Whether `name` differs, byte for byte, from every name in `members`; the set of names
+        /// is built once the object has more than ``namesSearchedInPlace`` members, and kept.
+        static func isNew(_ name: String, among members: [(name: String, value: JSONValue)], names: inout Set<[UInt8]>?) -> Bool {
+            if names == nil, members.count < Self.namesSearchedInPlace {
+                return !members.contains { $0.name.utf8.elementsEqual(name.utf8) }
+            }
+            if names == nil { names = Set(members.map { Array($0.name.utf8) }) }
+            return names!.insert(Array(name.utf8)).inserted
         }
 
         mutating func readArray(depth: Int) throws(Failure) -> JSONValue {
