@@ -68,14 +68,14 @@ struct BadInputTests {
         #expect(stored["si"] == "main")
     }
 
-    @Test("Invalid UTF-8 is 400")
-    func invalidUTF8() async throws {
+    @Test("Invalid UTF-8 is 400, in a string with or without an escape before it", arguments: [#"{"key":"a"#, #"{"key":"a\n"#])
+    func invalidUTF8(prefix: String) async throws {
         let fixture = try Fixture()
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withApp { client async throws in
             try await StorefrontAPITests.create(client, fixture, sid: sid)
-            var body = ByteBuffer(string: #"{"key":"a"#)
+            var body = ByteBuffer(string: prefix)
             body.writeBytes([0xC3, 0x28])
             body.writeString(#"","value":"x"}"#)
             let response = try await client.execute(
@@ -133,6 +133,22 @@ struct BadInputTests {
         #expect(hash["@k"] == nil)
     }
 
+    @Test("Escapes in names and values, \\u ones and surrogate pairs included, are read as what they stand for")
+    func escapes() async throws {
+        let fixture = try Fixture()
+        let sid = Fixture.uniqueSessionId()
+        let token = try await fixture.managementToken()
+        try await fixture.withApp { client async throws in
+            try await StorefrontAPITests.create(client, fixture, sid: sid)
+            let base = "/session-context/\(fixture.tenant)/context/\(sid)"
+            let json = #"{"key":"\u00e9t\u00e9 \"q\"","value":"\ud83c\udf89\n\/"}"#
+            #expect(try await client.send(.post, base + "/attributes", token: token, json: json).status == .noContent)
+            let context = try await client.send(.get, base, token: token).json[member: "context"]
+            #expect(context?.memberNames == ["été \"q\""])
+            #expect(context?[member: "été \"q\""]?.stringValue == "🎉\n/")
+        }
+    }
+
     @Test("Bad tenant, session id and attribute name in the path are 400")
     func badPathParameters() async throws {
         let fixture = try Fixture()
@@ -157,7 +173,7 @@ struct BadInputTests {
     }
 
     @Test("Attribute names with : * { spaces, slashes and Unicode round-trip exactly", arguments: [
-        "a:b", "*", "{tag}", "with space", "slash/inside", "ünïcødé ✓", "日本語", "emoji 🎉", "KEYS *", "'); redis.call('FLUSHALL') --", "@at", "_v", "%41",
+        "a:b", "*", "{tag}", "with space", "slash/inside", "ünïcødé ✓", "日本語", "emoji 🎉", "KEYS *", "'); redis.call('FLUSHALL') --", "@at", "_v", "%41", "a\"b\\c",
     ])
     func attributeNames(name: String) async throws {
         let fixture = try Fixture()

@@ -175,17 +175,25 @@ extension JSONParser {
         mutating func readString() throws(Failure) -> String {
             self.index += 1  // opening quote
             var runStart = self.index
+            // Without escapes the string is the bytes between the quotes; when they are all ASCII
+            // (most names and values) they are valid UTF-8 as they are, with no copy to validate.
             var plain: [UInt8] = []
+            var escaped = false
+            var isASCII = true
             while true {
                 guard self.index < self.bytes.count else { throw self.failure("unterminated string") }
                 let byte = self.bytes[self.index]
                 if byte == UInt8(ascii: "\"") {
-                    plain.append(contentsOf: self.bytes[runStart..<self.index])
+                    let run = self.bytes[runStart..<self.index]
                     self.index += 1
-                    break
+                    if !escaped, isASCII { return String(decoding: run, as: UTF8.self) }
+                    plain.append(contentsOf: run)
+                    return try self.validatedUTF8(plain)
                 }
                 if byte < 0x20 { throw self.failure("control character in a string") }
+                if byte >= 0x80 { isASCII = false }
                 if byte == UInt8(ascii: "\\") {
+                    escaped = true
                     plain.append(contentsOf: self.bytes[runStart..<self.index])
                     self.index += 1
                     try self.readEscape(into: &plain)
@@ -194,8 +202,11 @@ extension JSONParser {
                 }
                 self.index += 1
             }
-            // Validate UTF-8 strictly: invalid sequences are refused, never replaced.
-            guard let text = String(validating: plain, as: UTF8.self) else {
+        }
+
+        /// `bytes` as a string; invalid UTF-8 is refused, never replaced.
+        func validatedUTF8(_ bytes: [UInt8]) throws(Failure) -> String {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw self.failure("invalid UTF-8 in a string")
             }
             return text
