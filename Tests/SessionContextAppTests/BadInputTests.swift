@@ -135,18 +135,14 @@ struct BadInputTests {
 
     @Test("Escapes in names and values, \\u ones and surrogate pairs included, are read as what they stand for")
     func escapes() async throws {
-        let fixture = try Fixture()
-        let sid = Fixture.uniqueSessionId()
-        let token = try await fixture.managementToken()
-        try await fixture.withApp { client async throws in
-            try await StorefrontAPITests.create(client, fixture, sid: sid)
-            let base = "/session-context/\(fixture.tenant)/context/\(sid)"
+        let hash = try await self.attributesOfNewSession { client, path, token, _ in
             let json = #"{"key":"\u00e9t\u00e9 \"q\"","value":"\ud83c\udf89\n\/"}"#
-            #expect(try await client.send(.post, base + "/attributes", token: token, json: json).status == .noContent)
-            let context = try await client.send(.get, base, token: token).json[member: "context"]
+            #expect(try await client.send(.post, path, token: token, json: json).status == .noContent)
+            let context = try await client.send(.get, String(path.dropLast("/attributes".count)), token: token).json[member: "context"]
             #expect(context?.memberNames == ["été \"q\""])
             #expect(context?[member: "été \"q\""]?.stringValue == "🎉\n/")
         }
+        #expect(hash["@été \"q\""] != nil)
     }
 
     @Test("Bad tenant, session id and attribute name in the path are 400")
