@@ -22,12 +22,15 @@ public enum Identifiers {
 
     /// Whether `name` is 1 to 256 characters (Unicode scalars) with no control characters.
     public static func isValidAttributeName(_ name: String) -> Bool {
-        let bytes = name.utf8
-        // ASCII, the usual case: one scalar per byte, and the control characters are 0x00–0x1F and
-        // 0x7F; no Unicode property lookups.
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            return (1...256).contains(bytes.count) && !bytes.contains { $0 < 0x20 || $0 == 0x7F }
+        // One pass over the bytes. A byte below 0x80 is always a scalar of its own, so a C0 control
+        // or DEL byte is a control character whatever surrounds it; when every byte is ASCII (the
+        // usual case) there is one scalar per byte and no Unicode property lookup is needed.
+        var isASCII = true
+        for byte in name.utf8 {
+            if byte < 0x20 || byte == 0x7F { return false }
+            if byte >= 0x80 { isASCII = false }
         }
+        if isASCII { return (1...256).contains(name.utf8.count) }
         let scalars = name.unicodeScalars
         guard !scalars.isEmpty, scalars.count <= 256 else { return false }
         return !scalars.contains { $0.properties.generalCategory == .control }

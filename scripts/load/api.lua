@@ -28,6 +28,9 @@ function setup(thread)
   table.insert(all_threads, thread)
 end
 
+local context_path = "/session-context/" .. tenant .. "/context/"
+local me_path = "/session-context/" .. tenant .. "/me/context"
+
 local sessions = {}
 local visits = {}
 local cursor = 0
@@ -40,7 +43,7 @@ function init(args)
   for line in io.lines(path) do
     local sid, token = line:match("^(%S+)%s+(%S+)$")
     if sid and index % threads_total == thread_id then
-      table.insert(sessions, { sid = sid, auth = "Bearer " .. token })
+      table.insert(sessions, { sid = sid, auth = "Bearer " .. token, path = context_path .. sid })
     end
     index = index + 1
   end
@@ -55,28 +58,24 @@ local function next_session()
   return session, visit
 end
 
-local context_path = "/session-context/" .. tenant .. "/context/"
-local me_path = "/session-context/" .. tenant .. "/me/context"
-
 -- A GET or /me request is the same bytes every time it visits a session: it is formatted on the
--- first visit and reused, so that wrk, which shares the machine's cores with the worker, spends
--- no Lua string work per request on them.
-local function get(session)
-  local request = session.get
+-- first visit, kept in the session under `slot`, and reused, so that wrk, which shares the
+-- machine's cores with the worker, spends no Lua string work per request on them.
+local function formatted_once(session, slot, path, authorization)
+  local request = session[slot]
   if request == nil then
-    request = wrk.format("GET", context_path .. session.sid, { ["Authorization"] = management })
-    session.get = request
+    request = wrk.format("GET", path, { ["Authorization"] = authorization })
+    session[slot] = request
   end
   return request
 end
 
+local function get(session)
+  return formatted_once(session, "get", session.path, management)
+end
+
 local function me(session)
-  local request = session.me
-  if request == nil then
-    request = wrk.format("GET", me_path, { ["Authorization"] = session.auth })
-    session.me = request
-  end
-  return request
+  return formatted_once(session, "me", me_path, session.auth)
 end
 
 local function put(session, visit)
@@ -85,19 +84,19 @@ local function put(session, visit)
       .. '"context":{"legalEntityId":"68cd05d71aeab17fc69f81b7","geo":{"lat":"52.5","lon":"13.4"},'
       .. '"channel":"web","campaign":"c%d"},"metadata":{"version":%d}}',
     visit, visit, visit + 1)
-  return wrk.format("PUT", context_path .. session.sid,
+  return wrk.format("PUT", session.path,
     { ["Authorization"] = management, ["Content-Type"] = "application/json" }, body)
 end
 
 local function post(session)
   counter = counter + 1
   local body = string.format('{"key":"campaign","value":"c%d-%d"}', thread_id, counter)
-  return wrk.format("POST", context_path .. session.sid .. "/attributes",
+  return wrk.format("POST", session.path .. "/attributes",
     { ["Authorization"] = management, ["Content-Type"] = "application/json" }, body)
 end
 
 local function delete(session, visit)
-  return wrk.format("DELETE", context_path .. session.sid .. "/attributes/d" .. visit,
+  return wrk.format("DELETE", session.path .. "/attributes/d" .. visit,
     { ["Authorization"] = management })
 end
 
@@ -107,7 +106,7 @@ local function mixed(session, visit)
   if pick < 5 then return get(session) end
   if pick < 7 then return me(session) end
   if pick < 9 then return post(session) end
-  return wrk.format("DELETE", context_path .. session.sid .. "/attributes/campaign",
+  return wrk.format("DELETE", session.path .. "/attributes/campaign",
     { ["Authorization"] = management })
 end
 
