@@ -72,7 +72,7 @@ public func buildRouter(
     let router = Router(context: AppRequestContext.self)
     if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(redis: store.redis, drain: drain).endpoints, atPath: "/health")
     router.addRoutes(OpenAPIController().endpoints)

@@ -113,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("shutdown-drain-ms must be between 0 and the shutdown timeout (\(shutdownTimeout) s)")
         }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : StreamLogHandler.standardOutput(label: label)
+            var handler: any LogHandler = format == "json" ? JSONLogHandler(label: label) : TextLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

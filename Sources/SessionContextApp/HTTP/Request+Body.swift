@@ -11,7 +11,7 @@ extension Request {
         if let length = self.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
         }
-        var body = self.body
+        let body = self.body
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)

@@ -22,10 +22,12 @@ public struct JSONLogHandler: LogHandler {
         set { self.metadata[key] = newValue }
     }
 
-    public func log(
-        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-        source: String, file: String, function: String, line: UInt
-    ) {
+    public func log(event: LogEvent) {
+        let level = event.level, message = event.message
+        var explicit = event.metadata
+        if let error = event.error {
+            explicit = (explicit ?? [:]).merging(["error.message": "\(error)"]) { _, new in new }
+        }
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"ts\":")
         JSONWriter.writeString(Timestamp.iso8601(milliseconds: Timestamp.nowMilliseconds()), into: &buffer)

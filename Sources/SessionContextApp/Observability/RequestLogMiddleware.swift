@@ -11,8 +11,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let requestId = Self.requestId(from: request)
-        // Setting logger metadata is not free (the stream handler re-renders it on every set), so
-        // the request id goes into the logger only when request lines are written (level info or lower).
+        // The request id goes into the logger's metadata only when request lines are written
+        // (level info or lower): a copy of the metadata per request is not free either.
         let logging = context.logger.logLevel <= .info
         var context = context
         if logging {

@@ -1,0 +1,85 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Prometheus
+import SessionContextApp
+import Synchronization
+import Testing
+
+@Suite("Observability: text log lines, request metrics")
+struct ObservabilityTests {
+    /// Collects what a log handler writes.
+    final class Capture: TextOutputStream, Sendable {
+        private let text = Mutex("")
+        func write(_ string: String) { self.text.withLock { $0 += string } }
+        var lines: [String] { self.text.withLock { $0.split(separator: "\n").map(String.init) } }
+    }
+
+    @Test("The text handler writes StreamLogHandler's lines, the logger's metadata rendered when a line is written")
+    func textLines() {
+        let expected = Capture(), written = Capture()
+        var stream = Logger(label: "worker") { StreamLogHandler(label: $0, stream: expected, metadataProvider: nil) }
+        var text = Logger(label: "worker") { TextLogHandler(writingThrough: StreamLogHandler(label: $0, stream: written, metadataProvider: nil)) }
+        stream[metadataKey: "request_id"] = "r-1"
+        text[metadataKey: "request_id"] = "r-1"
+        stream[metadataKey: "hb.request.id"] = "7"
+        text[metadataKey: "hb.request.id"] = "7"
+        for logger in [stream, text] {
+            logger.info("request", metadata: ["status": "200", "request_id": "r-2"])
+            logger.debug("below the level")
+        }
+        let plain = Logger(label: "worker") { TextLogHandler(writingThrough: StreamLogHandler(label: $0, stream: written, metadataProvider: nil)) }
+        plain.info("no metadata")
+        // A line starts with the second it was written: compare what follows.
+        let tail = { (line: String) in String(line.drop { $0 != " " }) }
+        #expect(expected.lines.count == 1)
+        #expect(written.lines.map(tail) == [
+            " info worker: hb.request.id=7 request_id=r-2 status=200 [SessionContextAppTests] request",
+            " info worker: [SessionContextAppTests] no metadata",
+        ])
+        #expect(written.lines.first.map(tail) == expected.lines.first.map(tail))
+    }
+
+    @Test("Requests are counted and timed once by route and status, whether the body's length is known or streamed")
+    func requestMetrics() async throws {
+        let registry = OperationsTests.registry
+        let prefix = "/observability-\(UUID().uuidString.prefix(8).lowercased())"
+        let router = Router()
+        router.add(middleware: RequestMetricsMiddleware())
+        router.get("\(prefix)/known") { _, _ in "hello" }
+        router.get("\(prefix)/stream") { _, _ in
+            Response(status: .ok, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: "a"))
+                try await writer.write(ByteBuffer(string: "b"))
+                try await writer.finish(nil)
+            })
+        }
+        router.get("\(prefix)/refused") { _, _ -> String in throw HTTPError(.conflict) }
+        try await Application(router: router).test(.router) { client in
+            let known = try await client.execute(uri: "\(prefix)/known", method: .get)
+            #expect(String(buffer: known.body) == "hello")
+            #expect(known.headers[.contentLength] == "5")
+            let streamed = try await client.execute(uri: "\(prefix)/stream", method: .get)
+            #expect(String(buffer: streamed.body) == "ab")
+            _ = try await client.execute(uri: "\(prefix)/known", method: .get)
+            let refused = try await client.execute(uri: "\(prefix)/refused", method: .get)
+            #expect(refused.status == .conflict)
+        }
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        func value(_ metric: String, _ route: String) -> [String] {
+            lines.filter { $0.hasPrefix(metric + "{") && $0.contains("\"\(prefix)/\(route)\"") }
+                .map { String($0.split(separator: " ").last ?? "") }
+        }
+        #expect(value("hb_requests", "known") == ["2"])
+        #expect(value("hb_requests", "stream") == ["1"])
+        #expect(value("hb_requests", "refused") == ["1"])
+        #expect(value("hb_request_errors", "refused") == ["1"])
+        #expect(value("hb_request_errors", "known") == ["0"])
+        #expect(value("http_server_request_duration_count", "known") == ["2"])
+        #expect(value("http_server_request_duration_count", "stream") == ["1"])
+    }
+}
