@@ -22,6 +22,7 @@ public struct JSONLogHandler: LogHandler {
         set { self.metadata[key] = newValue }
     }
 
+    /// Writes `event` as one JSON object on a line of its own; its error, if any, as `error.message`.
     public func log(event: LogEvent) {
         let level = event.level, message = event.message
         var explicit = event.metadata

@@ -20,6 +20,7 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
     /// A middleware with metric objects of its own, made on first use.
     public init() {}
 
+    /// Counts `request` in progress, then counts and times its answer (or the error it ended in).
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
         let active = self.metrics.active(request.method)

@@ -35,11 +35,13 @@ public struct TextLogHandler: LogHandler {
         set { self.stream.metadataProvider = newValue }
     }
 
+    /// One item of the logger's metadata.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { self.metadata[key] }
         set { self.metadata[key] = newValue }
     }
 
+    /// Writes `event`'s line with the logger's metadata, the event's own items taking precedence.
     public func log(event: LogEvent) {
         var event = event
         if !self.metadata.isEmpty {
