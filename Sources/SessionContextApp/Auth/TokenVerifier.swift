@@ -49,7 +49,7 @@ public struct TokenVerifier: Sendable {
     /// The token of an `Authorization: Bearer <token>` header (the scheme in any case), else nil.
     static func bearerToken(_ header: String) -> String? {
         let utf8 = header.utf8
-        guard utf8.count > 7, utf8.prefix(7).elementsEqual("bearer ".utf8, by: { ($0 | 0x20) == $1 }) else { return nil }
+        guard utf8.count > 7, ASCII.equalsIgnoringCase(utf8.prefix(7), "bearer ".utf8) else { return nil }
         return String(utf8.dropFirst(7))
     }
 

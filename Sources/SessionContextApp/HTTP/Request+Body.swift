@@ -35,9 +35,6 @@ extension Request {
         guard let first = bytes[..<end].firstIndex(where: { !isWhitespace($0) }),
             let last = bytes[first..<end].lastIndex(where: { !isWhitespace($0) })
         else { return false }
-        return bytes[first...last].elementsEqual("application/json".utf8) { given, expected in
-            // An upper-case ASCII letter is compared as its lower case.
-            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(given) ? given | 0x20 == expected : given == expected
-        }
+        return ASCII.equalsIgnoringCase(bytes[first...last], "application/json".utf8)
     }
 }
