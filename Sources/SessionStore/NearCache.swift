@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// A bounded in-process cache of session contexts for the management read, kept fresh by the
@@ -9,16 +10,34 @@ import Synchronization
 /// that session arrived while it was reading.
 public final class NearCache: Sendable {
     private struct State {
-        var entries: [SessionAddress: SessionSnapshot] = [:]
-        var order: [SessionAddress] = []
-        var orderStart = 0
+        var entries: [SessionAddress: Entry] = [:]
+        /// Insertion order, oldest first, for eviction. An invalidated entry leaves a stale
+        /// element behind (its insertion number no longer matches); ``compactOrder()`` drops them
+        /// once they outnumber the capacity, so this stays within twice the capacity.
+        var order = CircularBuffer<(address: SessionAddress, insertion: UInt64)>()
+        var insertions: UInt64 = 0
         var isLive = false
         /// Invalidation sequence numbers: the last one per recently invalidated session.
         var sequence: UInt64 = 0
         var recent: [SessionAddress: UInt64] = [:]
-        var recentOrder: [SessionAddress] = []
+        var recentOrder = CircularBuffer<SessionAddress>()
         /// Every invalidation before this number has been forgotten.
         var forgottenBefore: UInt64 = 0
+
+        /// Drops the elements of `order` whose entry is gone or was inserted again since.
+        mutating func compactOrder() {
+            var live = CircularBuffer<(address: SessionAddress, insertion: UInt64)>(initialCapacity: self.entries.count)
+            for element in self.order where self.entries[element.address]?.insertion == element.insertion {
+                live.append(element)
+            }
+            self.order = live
+        }
+    }
+
+    /// A cached context and the number of the insertion that stored it.
+    private struct Entry {
+        var snapshot: SessionSnapshot
+        var insertion: UInt64
     }
 
     /// How many contexts it holds at most.
@@ -40,7 +59,7 @@ public final class NearCache: Sendable {
 
     /// The cached context, or a ticket to read it from Redis.
     public func lookup(_ address: SessionAddress) -> SessionSnapshot? {
-        self.state.withLock { state in state.isLive ? state.entries[address] : nil }
+        self.state.withLock { state in state.isLive ? state.entries[address]?.snapshot : nil }
     }
 
     /// A ticket taken before reading `address` from Redis.
@@ -54,17 +73,16 @@ public final class NearCache: Sendable {
             guard ticket.live, state.isLive else { return }
             if ticket.sequence < state.forgottenBefore { return }
             if let last = state.recent[address], last > ticket.sequence { return }
-            if state.entries.updateValue(snapshot, forKey: address) == nil {
-                state.order.append(address)
+            state.insertions += 1
+            state.entries[address] = Entry(snapshot: snapshot, insertion: state.insertions)
+            state.order.append((address, state.insertions))
+            while state.entries.count > self.capacity, let oldest = state.order.popFirst() {
+                if state.entries[oldest.address]?.insertion == oldest.insertion {
+                    state.entries.removeValue(forKey: oldest.address)
+                }
             }
-            while state.entries.count > self.capacity, state.orderStart < state.order.count {
-                let oldest = state.order[state.orderStart]
-                state.orderStart += 1
-                state.entries.removeValue(forKey: oldest)
-            }
-            if state.orderStart > self.capacity {
-                state.order.removeFirst(state.orderStart)
-                state.orderStart = 0
+            if state.order.count > 2 * self.capacity {
+                state.compactOrder()
             }
         }
     }
@@ -92,7 +110,6 @@ public final class NearCache: Sendable {
             state.isLive = live
             state.entries = [:]
             state.order = []
-            state.orderStart = 0
             state.sequence += 1
             state.forgottenBefore = state.sequence
             state.recent = [:]
@@ -102,4 +119,8 @@ public final class NearCache: Sendable {
 
     /// How many contexts it holds now.
     public var count: Int { self.state.withLock { $0.entries.count } }
+
+    /// How many addresses its bookkeeping holds: the eviction order and the recently invalidated.
+    /// Bounded by twice the capacity plus the recent capacity, whatever the traffic.
+    var bookkeepingCount: Int { self.state.withLock { $0.order.count + $0.recentOrder.count } }
 }

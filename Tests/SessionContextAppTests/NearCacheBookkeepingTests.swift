@@ -1,0 +1,107 @@
+import NIOCore
+import RedisClient
+@testable import SessionStore
+import Testing
+
+/// The near cache's own bookkeeping, without Redis: what it evicts, what it refuses, and that
+/// what it keeps stays bounded under any traffic. (Its freshness across workers, with a real
+/// Redis and its events, is in `NearCacheTests`.)
+@Suite("Near cache bookkeeping")
+struct NearCacheBookkeepingTests {
+    /// A context as Redis would hold it, told apart by its cart id (`cart-<version>`).
+    private static func snapshot(_ sessionId: String, version: Int) -> SessionSnapshot {
+        let pairs = [("ca", "cart-\(version)"), ("_v", "\(version)")]
+        let reply = RESPValue.array(pairs.flatMap { [.bulkString(ByteBuffer(string: $0.0)), .bulkString(ByteBuffer(string: $0.1))] })
+        return SessionSnapshot(sessionId: sessionId, hgetall: reply)!
+    }
+
+    /// The version of the context the cache serves for `address`, if it serves one.
+    private static func cachedVersion(_ cache: NearCache, _ address: SessionAddress) -> String? {
+        cache.lookup(address)?.value(of: .cartId)
+    }
+
+    private static func live(capacity: Int) -> NearCache {
+        let cache = NearCache(capacity: capacity)
+        cache.setLive(true)
+        return cache
+    }
+
+    /// The address of session `id` of the test's tenant.
+    private static func address(_ id: String) -> SessionAddress {
+        SessionAddress(tenant: "bookkeeping", sessionId: id)
+    }
+
+    private static func read(_ cache: NearCache, _ address: SessionAddress, version: Int = 1) {
+        cache.insert(Self.snapshot(address.sessionId, version: version), for: address, ticket: cache.ticket())
+    }
+
+    @Test("A full cache evicts the oldest context it holds")
+    func evictsOldest() {
+        let cache = Self.live(capacity: 2)
+        let (a, b, c) = (Self.address("a"), Self.address("b"), Self.address("c"))
+        Self.read(cache, a)
+        Self.read(cache, b)
+        Self.read(cache, c)
+        #expect(cache.lookup(a) == nil)
+        #expect(cache.lookup(b) != nil)
+        #expect(cache.lookup(c) != nil)
+        #expect(cache.count == 2)
+    }
+
+    @Test("A context read again after an event counts as new: the oldest other one is evicted, not it")
+    func reinsertedIsNewest() {
+        let cache = Self.live(capacity: 2)
+        let (a, b, c) = (Self.address("a"), Self.address("b"), Self.address("c"))
+        Self.read(cache, a)
+        Self.read(cache, b)
+        cache.invalidate(a)
+        Self.read(cache, a, version: 2)
+        Self.read(cache, c)
+        #expect(Self.cachedVersion(cache, a) == "cart-2")
+        #expect(cache.lookup(b) == nil)
+        #expect(cache.lookup(c) != nil)
+    }
+
+    @Test("A read that began before an event for its session is not stored")
+    func staleReadRefused() {
+        let cache = Self.live(capacity: 8)
+        let a = Self.address("a")
+        let ticket = cache.ticket()
+        cache.invalidate(a)
+        cache.insert(Self.snapshot("a", version: 1), for: a, ticket: ticket)
+        #expect(cache.lookup(a) == nil)
+        Self.read(cache, a, version: 2)
+        #expect(Self.cachedVersion(cache, a) == "cart-2")
+    }
+
+    @Test("Reads and writes of the same sessions, over and over, leave bounded bookkeeping")
+    func boundedUnderChurn() {
+        let capacity = 4
+        let cache = Self.live(capacity: capacity)
+        let addresses = (0..<3).map { Self.address("s\($0)") }
+        for round in 0..<5_000 {
+            for address in addresses {
+                Self.read(cache, address, version: round)
+                cache.invalidate(address)
+            }
+        }
+        // The recent-invalidation list holds each of the three sessions once; the eviction order
+        // at most twice the capacity.
+        #expect(cache.bookkeepingCount <= 2 * capacity + addresses.count)
+        Self.read(cache, addresses[0], version: 9)
+        #expect(Self.cachedVersion(cache, addresses[0]) == "cart-9")
+    }
+
+    @Test("Invalidations of more distinct sessions than it remembers forget the oldest, and later reads are stored")
+    func forgetsOldestInvalidations() {
+        let cache = Self.live(capacity: 1)
+        // The cache remembers at least 1024 recent invalidations.
+        for number in 0..<3_000 {
+            cache.invalidate(Self.address("x\(number)"))
+        }
+        #expect(cache.bookkeepingCount <= 1024 + 2)
+        let a = Self.address("x5")
+        Self.read(cache, a, version: 3)
+        #expect(Self.cachedVersion(cache, a) == "cart-3")
+    }
+}
