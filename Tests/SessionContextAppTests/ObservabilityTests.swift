@@ -3,6 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import SessionContextApp
 import Synchronization
@@ -45,9 +47,7 @@ struct ObservabilityTests {
     @Test("Requests are counted and timed once by route and status, whether the body's length is known or streamed")
     func requestMetrics() async throws {
         let registry = OperationsTests.registry
-        let prefix = "/observability-\(UUID().uuidString.prefix(8).lowercased())"
-        let router = Router()
-        router.add(middleware: RequestMetricsMiddleware())
+        let (router, prefix) = Self.meteredRouter()
         router.get("\(prefix)/known") { _, _ in "hello" }
         router.get("\(prefix)/stream") { _, _ in
             Response(status: .ok, body: ResponseBody { writer in
@@ -67,13 +67,7 @@ struct ObservabilityTests {
             let refused = try await client.execute(uri: "\(prefix)/refused", method: .get)
             #expect(refused.status == .conflict)
         }
-        var bytes: [UInt8] = []
-        registry.emit(into: &bytes)
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        func value(_ metric: String, _ route: String) -> [String] {
-            lines.filter { $0.hasPrefix(metric + "{") && $0.contains("\"\(prefix)/\(route)\"") }
-                .map { String($0.split(separator: " ").last ?? "") }
-        }
+        let value = { (metric: String, route: String) in Self.values(of: metric, route: "\(prefix)/\(route)", in: registry) }
         #expect(value("hb_requests", "known") == ["2"])
         #expect(value("hb_requests", "stream") == ["1"])
         #expect(value("hb_requests", "refused") == ["1"])
@@ -81,5 +75,50 @@ struct ObservabilityTests {
         #expect(value("hb_request_errors", "known") == ["0"])
         #expect(value("http_server_request_duration_count", "known") == ["2"])
         #expect(value("http_server_request_duration_count", "stream") == ["1"])
+    }
+
+    @Test("A streamed response whose client left before its head went out is still counted when it is dropped")
+    func droppedStreamedBody() async throws {
+        let registry = OperationsTests.registry
+        let (router, prefix) = Self.meteredRouter()
+        let route = "\(prefix)/slow"
+        router.get(RouterPath(route)) { _, _ in
+            // Long enough for the server to see the connection reset before the head is written.
+            try? await Task.sleep(for: .milliseconds(300))
+            return Response(status: .ok, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: "late"))
+                try await writer.finish(nil)
+            })
+        }
+        try await Application(router: router).test(.live) { client in
+            let port = try #require(client.port)
+            // A client that sends the request and resets the connection at once (SO_LINGER 0).
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+            try await #require(channel as? any SocketOptionProvider).setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            try await channel.writeAndFlush(ByteBuffer(string: "GET \(route) HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+            try await channel.close()
+            for _ in 0..<40 where Self.values(of: "hb_requests", route: route, in: registry) != ["1"] {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(Self.values(of: "hb_requests", route: route, in: registry) == ["1"])
+        #expect(Self.values(of: "http_server_request_duration_count", route: route, in: registry) == ["1"])
+    }
+
+    /// A router with only the request metrics middleware, and a path prefix of its own for the
+    /// routes a test adds (the metrics registry is shared by the tests running in parallel).
+    static func meteredRouter() -> (Router<BasicRequestContext>, String) {
+        let router = Router()
+        router.add(middleware: RequestMetricsMiddleware())
+        return (router, "/observability-\(UUID().uuidString.prefix(8).lowercased())")
+    }
+
+    /// The values of `metric`'s series for `route` in what `registry` exports.
+    static func values(of metric: String, route: String, in registry: PrometheusCollectorRegistry) -> [String] {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix(metric + "{") && $0.contains("\"\(route)\"") }
+            .map { String($0.split(separator: " ").last ?? "") }
     }
 }

@@ -47,8 +47,10 @@ struct EventsController {
         let closeConnection = context.closeConnection
         let writeTimeout = self.writeTimeout
         let clients = self.clients
+        // The slot is given back when the stream ends, or when the body is dropped unwritten.
+        let leave = BodyEndAction { clients.leave() }
         let body = ResponseBody { writer in
-            defer { clients.leave() }
+            defer { leave.run() }
             let progress = SSEWriteProgress()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The watchdog: a write that has not completed within the timeout means the
