@@ -40,12 +40,13 @@ public struct NearCacheListener: Service {
 
     /// The session an event is about: the tenant from the channel, the session id from the payload.
     static func address(of message: RedisPubSubMessage) -> SessionAddress? {
-        let channel = message.channel
-        guard channel.hasPrefix("session-context:"), channel.hasSuffix(":events") else { return nil }
-        let tenant = channel.dropFirst("session-context:".count).dropLast(":events".count)
-        guard let value = try? JSONParser().parse(message.payload.readableBytesView),
-            case .string(let sessionId)? = value[member: "sessionId"]
+        let channel = message.channel.utf8
+        let prefix = "session-context:".utf8, suffix = ":events".utf8
+        guard channel.count > prefix.count + suffix.count, channel.starts(with: prefix),
+            channel.reversed().starts(with: suffix.reversed()),
+            let tenant = String(channel.dropFirst(prefix.count).dropLast(suffix.count)),
+            let sessionId = try? JSONParser().stringMember("sessionId", of: message.payload.readableBytesView)
         else { return nil }
-        return SessionAddress(tenant: String(tenant), sessionId: sessionId)
+        return SessionAddress(tenant: tenant, sessionId: sessionId)
     }
 }

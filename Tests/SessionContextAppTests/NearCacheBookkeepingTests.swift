@@ -1,5 +1,5 @@
 import NIOCore
-import RedisClient
+@testable import RedisClient
 @testable import SessionStore
 import Testing
 
@@ -103,5 +103,41 @@ struct NearCacheBookkeepingTests {
         let a = Self.address("x5")
         Self.read(cache, a, version: 3)
         #expect(Self.cachedVersion(cache, a) == "cart-3")
+    }
+}
+
+/// How the near cache's listener tells which session an event is about.
+@Suite("Near cache listener: the session of an event")
+struct NearCacheEventAddressTests {
+    private static func message(_ channel: String, _ payload: String) -> RedisPubSubMessage {
+        RedisPubSubMessage(channel: channel, pattern: "session-context:*:events", payload: ByteBuffer(string: payload))
+    }
+
+    @Test("The tenant comes from the channel and the session id from the payload, escapes decoded")
+    func address() {
+        let payload = #"{"type":"attribute.set","tenant":"t-1","sessionId":"s\u002d9","version":3,"changed":["context.a"],"at":"2026-12-02T04:15:58.366Z","origin":"w"}"#
+        let address = NearCacheListener.address(of: Self.message("session-context:t-1:events", payload))
+        #expect(address == SessionAddress(tenant: "t-1", sessionId: "s-9"))
+    }
+
+    @Test("A session id after nested members is found; a member only named like it inside them is not taken")
+    func nestedMembers() {
+        let payload = #"{"changed":[{"sessionId":"inner"}],"extra":{"sessionId":"no"},"sessionId":"outer"}"#
+        #expect(NearCacheListener.address(of: Self.message("session-context:t:events", payload))?.sessionId == "outer")
+    }
+
+    @Test("Other channels, a missing or non-string session id, and malformed payloads give no session")
+    func refused() {
+        let good = #"{"sessionId":"s"}"#
+        for (channel, payload) in [
+            ("session-context::events", good), ("other:t:events", good), ("session-context:t:event", good),
+            ("session-context:t:events", #"{"type":"session.deleted"}"#),
+            ("session-context:t:events", #"{"sessionId":7}"#),
+            ("session-context:t:events", #"{"type":"a" "sessionId":"s"}"#),
+            ("session-context:t:events", #"["sessionId","s"]"#),
+            ("session-context:t:events", ""),
+        ] {
+            #expect(NearCacheListener.address(of: Self.message(channel, payload)) == nil, "\(channel) \(payload)")
+        }
     }
 }

@@ -26,6 +26,16 @@ public struct JSONParser {
         guard reader.index == array.count else { throw reader.failure("unexpected data after the JSON value") }
         return value
     }
+
+    /// The value of member `name` of the object at the start of `bytes`, when it is a string; nil
+    /// when the object has no such member or its value is something else. It reads only up to
+    /// that member: the members before it are checked as ``parse(_:)`` checks them, what follows
+    /// it is not read. For the service's own change events, whose layout the Lua scripts write
+    /// and whose readers want one member of each.
+    public func stringMember(_ name: String, of bytes: some Collection<UInt8>) throws(Failure) -> String? {
+        var reader = Reader(bytes: Array(bytes), maximumDepth: self.maximumDepth)
+        return try reader.readStringMember(name)
+    }
 }
 
 extension JSONParser {
@@ -104,6 +114,35 @@ extension JSONParser {
                 switch self.peek() {
                 case UInt8(ascii: ","): self.index += 1
                 case UInt8(ascii: "}"): self.index += 1; return .object(members)
+                default: throw self.failure("expected ',' or '}' in an object")
+                }
+            }
+        }
+
+        /// The string value of member `name` of the object at the current position (see
+        /// ``JSONParser/stringMember(_:of:)``); the members before it are read and dropped.
+        mutating func readStringMember(_ name: String) throws(Failure) -> String? {
+            self.skipWhitespace()
+            guard self.peek() == UInt8(ascii: "{") else { throw self.failure("expected an object") }
+            self.index += 1
+            self.skipWhitespace()
+            if self.peek() == UInt8(ascii: "}") { return nil }
+            while true {
+                self.skipWhitespace()
+                guard self.peek() == UInt8(ascii: "\"") else { throw self.failure("expected a member name in quotes") }
+                let member = try self.readString()
+                self.skipWhitespace()
+                guard self.peek() == UInt8(ascii: ":") else { throw self.failure("expected ':' after a member name") }
+                self.index += 1
+                self.skipWhitespace()
+                if member.utf8.elementsEqual(name.utf8) {
+                    return self.peek() == UInt8(ascii: "\"") ? try self.readString() : nil
+                }
+                _ = try self.readValue(depth: 1)
+                self.skipWhitespace()
+                switch self.peek() {
+                case UInt8(ascii: ","): self.index += 1
+                case UInt8(ascii: "}"): return nil
                 default: throw self.failure("expected ',' or '}' in an object")
                 }
             }
