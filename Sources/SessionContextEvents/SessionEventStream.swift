@@ -7,8 +7,9 @@ import RedisClient
 ///
 /// - ``read(after:count:)`` pages through what is stored;
 /// - ``tail(after:)`` follows the stream live, from a given id, with one dedicated connection;
-/// - ``consume(group:consumer:)`` reads as a member of a consumer group: after a restart the
-///   consumer first gets what it had received but not acknowledged, then everything it missed.
+/// - ``consume(group:consumer:)`` reads as a member of a consumer group, a batch at a time as the
+///   consumer asks: after a restart it first gets what it had received but not acknowledged, then
+///   everything it missed.
 ///
 /// ```swift
 /// // A cart service reacting to attribute changes.
@@ -97,61 +98,18 @@ public struct SessionEventStream: Sendable {
         }
     }
 
-    /// An event handed to a group consumer; acknowledge it once handled, or it is delivered again
-    /// to this consumer after a restart.
-    public struct Delivery: Sendable {
-        /// The event.
-        public let event: SessionEvent
-        let stream: SessionEventStream
-        let group: String
-
-        /// Marks the event handled (`XACK`).
-        public func acknowledge() async throws {
-            guard let id = self.event.id else { return }
-            try await self.stream.withConnection { connection in
-                _ = try await connection.send(RESPCommand("XACK", self.stream.key, self.group, id))
-            }
-        }
-    }
-
-    /// Reads as `consumer` of `group`: first the events delivered to it before and not yet
-    /// acknowledged, then new ones, in stream order, until cancelled.
-    public func consume(group: String, consumer: String) -> AsyncThrowingStream<Delivery, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await self.withConnection { connection in
-                        var pendingFrom: String? = "0"
-                        while !Task.isCancelled {
-                            var arguments = ["GROUP", group, consumer, "COUNT", "100"]
-                            if pendingFrom == nil { arguments += ["BLOCK", String(self.blockTime.milliseconds)] }
-                            arguments += ["STREAMS", self.key, pendingFrom ?? ">"]
-                            let events = try Self.streamEvents(in: try await connection.send(RESPCommand("XREADGROUP", arguments: arguments)))
-                            if pendingFrom != nil {
-                                if events.isEmpty { pendingFrom = nil; continue }
-                                pendingFrom = events.last?.id
-                            }
-                            for event in events {
-                                continuation.yield(Delivery(event: event, stream: self, group: group))
-                            }
-                        }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
-    }
-
-    func withConnection<Value: Sendable>(_ body: (RedisConnection) async throws -> Value) async throws -> Value {
-        let connection = try await RedisConnection.connect(
+    /// A connection of its own to the stream's Redis, whose commands may wait a block time.
+    func connect() async throws -> RedisConnection {
+        try await RedisConnection.connect(
             to: self.endpoint,
             on: MultiThreadedEventLoopGroup.singleton.any(),
             connectTimeout: .seconds(2),
             commandTimeout: .milliseconds(self.blockTime.milliseconds + 2000)
         )
+    }
+
+    func withConnection<Value: Sendable>(_ body: (RedisConnection) async throws -> Value) async throws -> Value {
+        let connection = try await self.connect()
         do {
             let value = try await body(connection)
             await connection.close()

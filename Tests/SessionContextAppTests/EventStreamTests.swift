@@ -81,6 +81,33 @@ struct EventStreamTests {
         #expect(again == 0)
     }
 
+    @Test("A consumer reads as it is asked: one that stops after its first event holds one batch, the rest stays in the stream", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    func consumerReadsAsAsked() async throws {
+        let fixture = try Fixture()
+        var streamReader = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant)
+        streamReader.blockTime = .milliseconds(200)
+        let stream = streamReader
+        try await stream.createGroup("cart-service", startingAt: "0")
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        for version in 1...300 {
+            let payload = #"{"type":"attribute.set","tenant":"\#(fixture.tenant)","sessionId":"s","version":\#(version),"changed":["context.a"],"at":"2026-12-02T04:15:58.366Z","origin":"w"}"#
+            _ = try await probe.send(RESPCommand("XADD", stream.key, "*", "event", payload))
+        }
+        var events = stream.consume(group: "cart-service", consumer: "slow").makeAsyncIterator()
+        var versions = [try #require(try await events.next()).event.version]
+        // Time for a reader that reads ahead to read on: this one has not.
+        try await Task.sleep(for: .milliseconds(300))
+        let pending = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
+        #expect(pending.array?.first?.int == 100)
+        while versions.count < 300, let delivery = try await events.next() {
+            versions.append(delivery.event.version)
+            try await delivery.acknowledge()
+        }
+        #expect(versions == Array(1...300))
+        let left = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
+        #expect(left.array?.first?.int == 1)
+    }
+
     @Test("One expiry gives exactly one expired event with three workers listening; the delay is small")
     func oneExpiredEventAcrossWorkers() async throws {
         // A Redis of its own: only these three workers listen for its expiries.

@@ -156,4 +156,9 @@ public final class RedisConnection: Sendable {
     public func close() async {
         try? await self.channel.close()
     }
+
+    /// Starts closing the connection and returns at once (for a `deinit`, which cannot wait).
+    public func closeSoon() {
+        self.channel.close(promise: nil)
+    }
 }

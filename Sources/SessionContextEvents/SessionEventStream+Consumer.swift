@@ -1,0 +1,119 @@
+import NIOPosix
+import RedisClient
+import Synchronization
+
+extension SessionEventStream {
+    /// Reads as `consumer` of `group`: first the events delivered to it before and not yet
+    /// acknowledged, then new ones, in stream order, until the reading task is cancelled.
+    ///
+    /// Events are read as they are asked for, at most 100 at a time: a consumer that handles them
+    /// slowly holds one batch in memory, never the backlog. Events read but not yet handed out when
+    /// the reader stops stay pending in the group and come first after a restart.
+    public func consume(group: String, consumer: String) -> Consumer {
+        Consumer(stream: self, group: group, consumer: consumer)
+    }
+
+    /// An event handed to a group consumer; acknowledge it once handled, or it is delivered again
+    /// to this consumer after a restart.
+    public struct Delivery: Sendable {
+        /// The event.
+        public let event: SessionEvent
+        let link: ConsumerLink
+
+        /// Marks the event handled (`XACK`), on the consumer's own connection. Acknowledge before
+        /// asking for the next event: while the consumer waits for new events on that connection,
+        /// an acknowledgement from elsewhere waits behind the blocking read.
+        public func acknowledge() async throws {
+            guard let id = self.event.id else { return }
+            _ = try await self.link.send(RESPCommand("XACK", self.link.stream.key, self.link.group, id))
+        }
+    }
+
+    /// A group consumer's events, read from Redis as the loop asks for them
+    /// (``SessionEventStream/consume(group:consumer:)``).
+    public struct Consumer: AsyncSequence, Sendable {
+        public typealias Element = Delivery
+
+        let stream: SessionEventStream
+        let group: String
+        let consumer: String
+
+        public func makeAsyncIterator() -> Iterator {
+            Iterator(link: ConsumerLink(stream: self.stream, group: self.group, consumer: self.consumer))
+        }
+
+        /// Reads the next batch when the last one has been handed out.
+        public struct Iterator: AsyncIteratorProtocol {
+            let link: ConsumerLink
+            private var batch: [SessionEvent] = []
+            private var position = 0
+            /// Where the re-read of this consumer's pending events stands; nil once they are all read.
+            private var pendingFrom: String? = "0"
+
+            init(link: ConsumerLink) {
+                self.link = link
+            }
+
+            /// The next event; nil once the reading task is cancelled.
+            public mutating func next() async throws -> Delivery? {
+                while self.position == self.batch.count {
+                    if Task.isCancelled { return nil }
+                    self.batch = try await self.readBatch()
+                    self.position = 0
+                }
+                defer { self.position += 1 }
+                return Delivery(event: self.batch[self.position], link: self.link)
+            }
+
+            private mutating func readBatch() async throws -> [SessionEvent] {
+                let stream = self.link.stream
+                var arguments = ["GROUP", self.link.group, self.link.consumer, "COUNT", "100"]
+                if self.pendingFrom == nil { arguments += ["BLOCK", String(stream.blockTime.milliseconds)] }
+                arguments += ["STREAMS", stream.key, self.pendingFrom ?? ">"]
+                let events = try SessionEventStream.streamEvents(in: try await self.link.send(RESPCommand("XREADGROUP", arguments: arguments)))
+                if self.pendingFrom != nil {
+                    self.pendingFrom = events.last?.id
+                }
+                return events
+            }
+        }
+    }
+}
+
+/// The connection a group consumer reads and acknowledges on: opened on first use, opened again
+/// after it closed, and closed once the consumer's iterator and deliveries are all gone.
+final class ConsumerLink: Sendable {
+    let stream: SessionEventStream
+    let group: String
+    let consumer: String
+    private let connection = Mutex<RedisConnection?>(nil)
+
+    init(stream: SessionEventStream, group: String, consumer: String) {
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+    }
+
+    /// Sends `command` on the consumer's connection, connecting first if need be.
+    func send(_ command: RESPCommand) async throws -> RESPValue {
+        try await self.open().send(command)
+    }
+
+    private func open() async throws -> RedisConnection {
+        if let current = self.connection.withLock({ $0 }), current.isActive { return current }
+        let fresh = try await self.stream.connect()
+        // Another caller may have connected meanwhile: keep one connection, close the other.
+        let (kept, spare) = self.connection.withLock { current -> (RedisConnection, RedisConnection?) in
+            if let current, current.isActive { return (current, fresh) }
+            let closed = current
+            current = fresh
+            return (fresh, closed)
+        }
+        spare?.closeSoon()
+        return kept
+    }
+
+    deinit {
+        self.connection.withLock { $0 }?.closeSoon()
+    }
+}
