@@ -58,23 +58,25 @@ extension SessionEventStream {
             public mutating func next() async throws -> Delivery? {
                 while self.position == self.batch.count {
                     if Task.isCancelled { return nil }
-                    self.batch = try await self.readBatch()
+                    let reply = try await self.link.send(self.readCommand())
+                    self.batch = try SessionEventStream.streamEvents(in: reply)
                     self.position = 0
+                    if self.pendingFrom != nil {
+                        self.pendingFrom = self.batch.last?.id
+                    }
                 }
                 defer { self.position += 1 }
                 return Delivery(event: self.batch[self.position], link: self.link)
             }
 
-            private mutating func readBatch() async throws -> [SessionEvent] {
+            /// `XREADGROUP` of this consumer's pending events after `pendingFrom`, or once they are
+            /// all read, of new events (waiting up to the block time for one).
+            private func readCommand() -> RESPCommand {
                 let stream = self.link.stream
                 var arguments = ["GROUP", self.link.group, self.link.consumer, "COUNT", "100"]
                 if self.pendingFrom == nil { arguments += ["BLOCK", String(stream.blockTime.milliseconds)] }
                 arguments += ["STREAMS", stream.key, self.pendingFrom ?? ">"]
-                let events = try SessionEventStream.streamEvents(in: try await self.link.send(RESPCommand("XREADGROUP", arguments: arguments)))
-                if self.pendingFrom != nil {
-                    self.pendingFrom = events.last?.id
-                }
-                return events
+                return RESPCommand("XREADGROUP", arguments: arguments)
             }
         }
     }
