@@ -1,6 +1,4 @@
-import NIOPosix
 import RedisClient
-import Synchronization
 
 extension SessionEventStream {
     /// Reads as `consumer` of `group`: first the events delivered to it before and not yet
@@ -82,40 +80,24 @@ extension SessionEventStream {
     }
 }
 
-/// The connection a group consumer reads and acknowledges on: opened on first use, opened again
-/// after it closed, and closed once the consumer's iterator and deliveries are all gone.
+/// What a group consumer's iterator and deliveries share: who reads, and the connection it reads
+/// and acknowledges on (opened on first use, opened again after it closed, closed once the
+/// iterator and the deliveries are all gone).
 final class ConsumerLink: Sendable {
     let stream: SessionEventStream
     let group: String
     let consumer: String
-    private let connection = Mutex<RedisConnection?>(nil)
+    private let connection: RedisKeptConnection
 
     init(stream: SessionEventStream, group: String, consumer: String) {
         self.stream = stream
         self.group = group
         self.consumer = consumer
+        self.connection = stream.keptConnection()
     }
 
-    /// Sends `command` on the consumer's connection, connecting first if need be.
+    /// Sends `command` on the consumer's connection.
     func send(_ command: RESPCommand) async throws -> RESPValue {
-        try await self.open().send(command)
-    }
-
-    private func open() async throws -> RedisConnection {
-        if let current = self.connection.withLock({ $0 }), current.isActive { return current }
-        let fresh = try await self.stream.connect()
-        // Another caller may have connected meanwhile: keep one connection, close the other.
-        let (kept, spare) = self.connection.withLock { current -> (RedisConnection, RedisConnection?) in
-            if let current, current.isActive { return (current, fresh) }
-            let closed = current
-            current = fresh
-            return (fresh, closed)
-        }
-        spare?.closeSoon()
-        return kept
-    }
-
-    deinit {
-        self.connection.withLock { $0 }?.closeSoon()
+        try await self.connection.send(command)
     }
 }

@@ -98,18 +98,23 @@ public struct SessionEventStream: Sendable {
         }
     }
 
-    /// A connection of its own to the stream's Redis, whose commands may wait a block time.
-    func connect() async throws -> RedisConnection {
-        try await RedisConnection.connect(
-            to: self.endpoint,
-            on: MultiThreadedEventLoopGroup.singleton.any(),
-            connectTimeout: .seconds(2),
-            commandTimeout: .milliseconds(self.blockTime.milliseconds + 2000)
-        )
+    /// Connections to the stream's Redis give up connecting after this long.
+    private static let connectTimeout = TimeAmount.seconds(2)
+    /// A command may wait a block time; it times out this much later.
+    private var commandTimeout: TimeAmount { .milliseconds(self.blockTime.milliseconds + 2000) }
+
+    /// A connection of its own to the stream's Redis, kept open between commands.
+    func keptConnection() -> RedisKeptConnection {
+        RedisKeptConnection(to: self.endpoint, connectTimeout: Self.connectTimeout, commandTimeout: self.commandTimeout)
     }
 
     func withConnection<Value: Sendable>(_ body: (RedisConnection) async throws -> Value) async throws -> Value {
-        let connection = try await self.connect()
+        let connection = try await RedisConnection.connect(
+            to: self.endpoint,
+            on: MultiThreadedEventLoopGroup.singleton.any(),
+            connectTimeout: Self.connectTimeout,
+            commandTimeout: self.commandTimeout
+        )
         do {
             let value = try await body(connection)
             await connection.close()

@@ -7,6 +7,10 @@ import NIOPosix
 /// The pool connects to the address it gets only if the server there says (`ROLE`) that it is a
 /// primary, so a sentinel's stale answer, or a primary demoted by a failover, is never used; the
 /// pool then asks again, with backoff, until the sentinels name the promoted replica.
+///
+/// Each sentinel is asked on a connection kept open between questions (shared by the copies of a
+/// resolver), so asking often, as the expiry listener does to notice a failover, costs no new
+/// connection each time.
 public struct RedisSentinel: Sendable, Hashable {
     /// The sentinels (no credentials: sentinels are reached without `AUTH`).
     public var sentinels: [RedisEndpoint]
@@ -14,6 +18,8 @@ public struct RedisSentinel: Sendable, Hashable {
     public var primaryName: String
     /// Credentials, database and TLS settings for the primary; its address is the sentinels' answer.
     public var primaryTemplate: RedisEndpoint
+    /// The connections to the sentinels, opened as they are first asked.
+    let connections = Connections()
 
     /// A resolver asking `sentinels` for `primaryName`.
     public init(sentinels: [RedisEndpoint], primaryName: String, primaryTemplate: RedisEndpoint) {
@@ -27,14 +33,8 @@ public struct RedisSentinel: Sendable, Hashable {
     public func primary(timeout: TimeAmount = .seconds(1)) async throws(RedisError) -> RedisEndpoint {
         var failures: [String] = []
         for sentinel in self.sentinels {
+            let connection = self.connections.connection(to: sentinel, timeout: timeout)
             do {
-                let connection = try await RedisConnection.connect(
-                    to: sentinel,
-                    on: MultiThreadedEventLoopGroup.singleton.any(),
-                    connectTimeout: timeout,
-                    commandTimeout: timeout
-                )
-                defer { connection.channel.close(promise: nil) }
                 let reply = try await connection.send(RESPCommand("SENTINEL", "get-master-addr-by-name", self.primaryName))
                 guard let parts = reply.array, parts.count == 2, let host = parts[0].string,
                     let port = parts[1].string.flatMap({ Int($0) })
@@ -46,6 +46,8 @@ public struct RedisSentinel: Sendable, Hashable {
                 endpoint.address = .tcp(host: host, port: port)
                 return endpoint
             } catch {
+                // A sentinel that failed is connected to afresh next time.
+                connection.close()
                 failures.append("\(sentinel): \(error.message)")
             }
         }

@@ -1,0 +1,45 @@
+import NIOCore
+import NIOPosix
+import RedisClient
+import TestSupport
+import Testing
+
+@Suite("Kept connection")
+struct RedisKeptConnectionTests {
+    /// The server's own list of its clients' ids.
+    static func clientIds(_ probe: RedisConnection) async throws -> [String] {
+        let list = try await probe.send(RESPCommand("CLIENT", "LIST")).string ?? ""
+        return list.split(separator: "\n").compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("id=") }.map { String($0.dropFirst(3)) }
+        }
+    }
+
+    @Test("Commands share one connection; one the server closed is replaced by the next command; releasing it closes it")
+    func keptAcrossCommands() async throws {
+        let endpoint = try RedisServer.shared()
+        let probe = try await RedisConnection.connect(
+            to: endpoint, on: MultiThreadedEventLoopGroup.singleton.any(), connectTimeout: .seconds(2), commandTimeout: .seconds(2)
+        )
+        defer { probe.closeSoon() }
+        var kept: RedisKeptConnection? = RedisKeptConnection(to: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
+        let first = try #require(try await kept?.send(RESPCommand("CLIENT", "ID")).int)
+        for _ in 0..<5 {
+            #expect(try await kept?.send(RESPCommand("CLIENT", "ID")).int == first)
+        }
+        _ = try await probe.send(RESPCommand("CLIENT", "KILL", "ID", String(first)))
+        // Once the kill is seen, the next command goes out on a new connection.
+        var replaced: Int64?
+        for _ in 0..<100 where replaced == nil {
+            replaced = try? await kept?.send(RESPCommand("CLIENT", "ID")).int
+            if replaced == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let second = try #require(replaced)
+        #expect(second != first)
+        #expect(try await Self.clientIds(probe).contains(String(second)))
+        kept = nil
+        for _ in 0..<100 where try await Self.clientIds(probe).contains(String(second)) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await !Self.clientIds(probe).contains(String(second)))
+    }
+}
