@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import RedisClient
 import SessionStore
 import Synchronization
@@ -171,6 +172,53 @@ struct ClusterTests {
         let missing = try await fixture.withApp { client async throws in try await ledger.missing(client) }
         #expect(missing.isEmpty, "lost: \(missing.prefix(10))")
         print("slot migration: \(answers.count) requests on 20 sessions of slot \(slot), all 204; \(ledger.attributes.count) writes checked")
+    }
+
+    @Test("A primary demoted by a failover has its pool closed: the client keeps no connection to it, and serves every slot")
+    func demotedPrimaryPoolClosed() async throws {
+        let topology = try await LocalRedisTopology.startCluster()
+        defer { topology.stop() }
+        let ports = topology.integers("NODE_PORTS")
+        // node-1 is the only seed, so node-2 is kept only while it is a primary.
+        let seed = try RedisEndpoint(url: "redis://127.0.0.1:\(ports[0])/0")
+        let client = RedisClusterClient(
+            configuration: .init(seeds: [seed], pool: .init(endpoint: seed, size: 2)), logger: Logger(label: "cluster-test")
+        )
+        /// The normal (not replica, not pub/sub) clients of the node on `port`, without the asking one.
+        func ourConnections(_ port: Int) async throws -> Int {
+            let list = try await LocalRedisTopology.redisCLI(["-p", String(port), "CLIENT", "LIST", "TYPE", "normal"])
+            return list.split(separator: "\n").count - 1
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            await client.refreshSlotMap()
+            for node in client.slotMap.primaries {
+                _ = try await client.send(RESPCommand("PING"), to: node)
+            }
+            #expect(try await ourConnections(ports[1]) == 2)
+            var replica: Int?
+            for port in ports[3...] {
+                let role = try await LocalRedisTopology.redisCLI(["-p", String(port), "ROLE"]).split(separator: "\n")
+                if role.first == "slave", role.count > 2, role[2] == Substring(String(ports[1])) { replica = port }
+            }
+            let promoted = try #require(replica)
+            _ = try await LocalRedisTopology.redisCLI(["-p", String(promoted), "CLUSTER", "FAILOVER"])
+            _ = try await LocalRedisTopology.waitForRole("master", among: [promoted])
+            _ = try await LocalRedisTopology.waitForRole("slave", among: [ports[1]])
+            for _ in 0..<100 where try await ourConnections(ports[1]) > 0 {
+                await client.refreshSlotMap()
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await ourConnections(ports[1]) == 0)
+            #expect(!client.slotMap.primaries.contains { $0.port == ports[1] })
+            // Every slot is still served: a key on each of many slots is written and read back.
+            for index in 0..<64 {
+                let key = "demoted-\(index)"
+                _ = try await client.send(RESPCommand("SET", key, "v\(index)"), key: key)
+                #expect(try await client.send(RESPCommand("GET", key), key: key).string == "v\(index)")
+            }
+            group.cancelAll()
+        }
     }
 
     @Test("Sessions expiring on each of the three primaries each give one expired event")

@@ -45,9 +45,21 @@ public final class RedisClusterClient: Service, Sendable {
         }
     }
 
+    /// A node's pool, and the signal that ends it when the node is no longer a primary.
+    private struct NodePool: Sendable {
+        let pool: RedisConnectionPool
+        let retirement: AsyncStream<Never>
+        let retire: AsyncStream<Never>.Continuation
+
+        init(_ pool: RedisConnectionPool) {
+            self.pool = pool
+            (self.retirement, self.retire) = AsyncStream.makeStream(of: Never.self)
+        }
+    }
+
     private struct State {
         var slotMap = RedisClusterSlotMap()
-        var pools: [RedisClusterSlotMap.Node: RedisConnectionPool] = [:]
+        var pools: [RedisClusterSlotMap.Node: NodePool] = [:]
         var refreshWanted = true
         var lastRefresh: ContinuousClock.Instant?
     }
@@ -56,8 +68,8 @@ public final class RedisClusterClient: Service, Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let state: Mutex<State>
-    private let newPools: AsyncStream<RedisConnectionPool>
-    private let newPoolsContinuation: AsyncStream<RedisConnectionPool>.Continuation
+    private let newPools: AsyncStream<NodePool>
+    private let newPoolsContinuation: AsyncStream<NodePool>.Continuation
     private let commandTimeout: Duration
 
     /// A client for the cluster of `configuration`; nothing connects until ``run()``.
@@ -65,17 +77,25 @@ public final class RedisClusterClient: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.state = Mutex(State())
-        (self.newPools, self.newPoolsContinuation) = AsyncStream.makeStream(of: RedisConnectionPool.self)
+        (self.newPools, self.newPoolsContinuation) = AsyncStream.makeStream(of: NodePool.self)
         self.commandTimeout = .nanoseconds(configuration.pool.commandTimeout.nanoseconds)
     }
 
-    /// Keeps the slot map fresh and every node's pool connected until graceful shutdown or cancellation.
+    /// Keeps the slot map fresh and every node's pool connected until graceful shutdown or
+    /// cancellation. The pool of a node that is no longer a primary (nor a seed) is closed.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.maintainSlotMap() }
-                for await pool in self.newPools {
-                    group.addTask { try? await pool.run() }
+                for await node in self.newPools {
+                    group.addTask {
+                        await withTaskGroup(of: Void.self) { lifetime in
+                            lifetime.addTask { try? await node.pool.run() }
+                            lifetime.addTask { for await _ in node.retirement {} }
+                            await lifetime.next()
+                            lifetime.cancelAll()
+                        }
+                    }
                 }
                 group.cancelAll()
             }
@@ -173,7 +193,7 @@ public final class RedisClusterClient: Service, Sendable {
     public var isConnected: Bool {
         self.state.withLock { state in
             state.slotMap.coveredSlots == RedisHashSlot.count
-                && state.slotMap.primaries.allSatisfy { state.pools[$0]?.isConnected ?? false }
+                && state.slotMap.primaries.allSatisfy { state.pools[$0]?.pool.isConnected ?? false }
         }
     }
 
@@ -192,12 +212,8 @@ public final class RedisClusterClient: Service, Sendable {
             if let last = state.lastRefresh, now - last < .milliseconds(100) { return nil }
             state.lastRefresh = now
             state.refreshWanted = false
-            let seeds = self.configuration.seeds.compactMap { seed -> RedisClusterSlotMap.Node? in
-                guard case .tcp(let host, let port) = seed.address else { return nil }
-                return RedisClusterSlotMap.Node(host: host, port: port)
-            }
             var seen = Set<RedisClusterSlotMap.Node>()
-            return (state.slotMap.primaries + seeds).filter { seen.insert($0).inserted }
+            return (state.slotMap.primaries + self.seedNodes).filter { seen.insert($0).inserted }
         }
         guard let candidates else { return }
         var lastError: RedisError?
@@ -206,14 +222,23 @@ public final class RedisClusterClient: Service, Sendable {
                 let reply = try await self.pool(for: node).send(RESPCommand("CLUSTER", "SLOTS"))
                 let map = try RedisClusterSlotMap(clusterSlots: reply, fallbackHost: node.host)
                 guard map.coveredSlots > 0 else { continue }
-                let changed = self.state.withLock { state in
+                let (changed, retired) = self.state.withLock { state in
                     defer { state.slotMap = map }
-                    return state.slotMap != map
+                    guard state.slotMap != map else { return (false, [NodePool]()) }
+                    // Nodes that are neither primaries nor seeds now: their pools would go on
+                    // reconnecting to a replica, or to an address that is gone, for good.
+                    let kept = Set(map.primaries).union(self.seedNodes)
+                    let gone = state.pools.keys.filter { !kept.contains($0) }
+                    return (true, gone.compactMap { state.pools.removeValue(forKey: $0) })
                 }
+                for node in retired { node.retire.finish() }
                 if changed {
                     self.logger.info(
                         "redis cluster slot map updated",
-                        metadata: ["primaries": "\(map.primaries.map(\.description).joined(separator: ","))", "slots": "\(map.coveredSlots)"]
+                        metadata: [
+                            "primaries": "\(map.primaries.map(\.description).joined(separator: ","))", "slots": "\(map.coveredSlots)",
+                            "closedPools": "\(retired.count)",
+                        ]
                     )
                 }
                 return
@@ -244,16 +269,24 @@ public final class RedisClusterClient: Service, Sendable {
 
     /// The pool of `node`, made (and handed to ``run()``) on first use.
     private func pool(for node: RedisClusterSlotMap.Node) -> RedisConnectionPool {
-        let (pool, isNew) = self.state.withLock { state -> (RedisConnectionPool, Bool) in
-            if let pool = state.pools[node] { return (pool, false) }
+        let (nodePool, isNew) = self.state.withLock { state -> (NodePool, Bool) in
+            if let nodePool = state.pools[node] { return (nodePool, false) }
             var configuration = self.configuration.pool
             configuration.endpoint = self.endpoint(of: node)
-            let pool = RedisConnectionPool(configuration: configuration, logger: self.logger)
-            state.pools[node] = pool
-            return (pool, true)
+            let nodePool = NodePool(RedisConnectionPool(configuration: configuration, logger: self.logger))
+            state.pools[node] = nodePool
+            return (nodePool, true)
         }
-        if isNew { self.newPoolsContinuation.yield(pool) }
-        return pool
+        if isNew { self.newPoolsContinuation.yield(nodePool) }
+        return nodePool.pool
+    }
+
+    /// The seeds as nodes.
+    private var seedNodes: [RedisClusterSlotMap.Node] {
+        self.configuration.seeds.compactMap { seed in
+            guard case .tcp(let host, let port) = seed.address else { return nil }
+            return RedisClusterSlotMap.Node(host: host, port: port)
+        }
     }
 
     /// Refreshes the map at start, when asked to, and every refresh interval.
