@@ -9,8 +9,10 @@ import Testing
 
 @Suite("Connection pool against a real redis-server")
 struct RedisConnectionPoolTests {
+    /// Runs `body` with a pool of 2 connections to `endpoint`. The default `timeout` is long
+    /// enough for the connections to come up while the whole test run starts at once on 2 cores.
     func withPool<Value: Sendable>(
-        _ endpoint: RedisEndpoint, timeout: TimeAmount = .seconds(1), _ body: @Sendable (RedisConnectionPool) async throws -> Value
+        _ endpoint: RedisEndpoint, timeout: TimeAmount = .seconds(5), _ body: @Sendable (RedisConnectionPool) async throws -> Value
     ) async throws -> Value {
         let pool = RedisConnectionPool(configuration: .init(endpoint: endpoint, size: 2, commandTimeout: timeout), logger: Logger(label: "test"))
         return try await withThrowingTaskGroup(of: Value?.self) { group in

@@ -29,17 +29,14 @@ struct RedisKeptConnectionTests {
         _ = try await probe.send(RESPCommand("CLIENT", "KILL", "ID", String(first)))
         // Once the kill is seen, the next command goes out on a new connection.
         var replaced: Int64?
-        for _ in 0..<100 where replaced == nil {
+        try await eventually {
             replaced = try? await kept?.send(RESPCommand("CLIENT", "ID")).int
-            if replaced == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return replaced != nil
         }
         let second = try #require(replaced)
         #expect(second != first)
         #expect(try await Self.clientIds(probe).contains(String(second)))
         kept = nil
-        for _ in 0..<100 where try await Self.clientIds(probe).contains(String(second)) {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(try await !Self.clientIds(probe).contains(String(second)))
+        #expect(try await eventually { try await !Self.clientIds(probe).contains(String(second)) })
     }
 }

@@ -8,6 +8,7 @@ import NIOPosix
 import Prometheus
 import SessionContextApp
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Observability: text log lines, request metrics")
@@ -97,9 +98,7 @@ struct ObservabilityTests {
             try await #require(channel as? any SocketOptionProvider).setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
             try await channel.writeAndFlush(ByteBuffer(string: "GET \(route) HTTP/1.1\r\nHost: localhost\r\n\r\n"))
             try await channel.close()
-            for _ in 0..<40 where Self.values(of: "hb_requests", route: route, in: registry) != ["1"] {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await eventually(attempts: 40) { Self.values(of: "hb_requests", route: route, in: registry) == ["1"] }
         }
         #expect(Self.values(of: "hb_requests", route: route, in: registry) == ["1"])
         #expect(Self.values(of: "http_server_request_duration_count", route: route, in: registry) == ["1"])
