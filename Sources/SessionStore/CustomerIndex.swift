@@ -11,7 +11,9 @@ import RedisClient
 /// 2. Readers check every candidate against the session itself (does it exist, is it this
 ///    customer's); expired, deleted and re-assigned sessions are dropped from the answer.
 /// 3. Readers remove what they found out of date, but only entries unchanged since they read them
-///    and older than ``pruneGrace`` — never one whose PUT may still be on its way.
+///    and older than ``pruneGrace`` — never one whose PUT may still be on its way. A worker that
+///    deleted a customer's session removes its entry the same way, if older than the grace (a
+///    PUT re-creating the session would have entered it anew, with a recent score).
 struct CustomerIndex: Sendable {
     /// How old an out-of-date entry must be before a reader removes it.
     static let pruneGrace: Int64 = 10_000
@@ -37,7 +39,13 @@ struct CustomerIndex: Sendable {
         }
     }
 
-    /// Removes `entries` (as read by ``candidates(_:)``) that are still as read and older than the grace.
+    /// Removes the entry of `sessionId`, which this worker deleted, if it is older than the grace.
+    func forget(_ sessionId: String, _ redis: RedisRouter) async throws(RedisError) {
+        try await self.prune([(sessionId, "")], redis)
+    }
+
+    /// Removes `entries` (as read by ``candidates(_:)``) that are still as read and older than the
+    /// grace; an empty score matches any.
     func prune(_ entries: [(sessionId: String, score: String)], _ redis: RedisRouter) async throws(RedisError) {
         guard !entries.isEmpty else { return }
         let script = SessionScripts.customerIndexPrune

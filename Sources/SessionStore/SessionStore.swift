@@ -142,7 +142,7 @@ public struct SessionStore: Sendable {
         // "end all of a customer's sessions" can never miss it (see CustomerIndex).
         let customer = replacement.standard[.customerId].flatMap { $0.isEmpty ? nil : $0 }
         let indexing = customer.map { CustomerIndex(tenant: address.tenant, customerId: $0).add(address.sessionId) }
-        let outcome = try await self.write(SessionScripts.replace, command, address: address, after: indexing)
+        let outcome = try await self.write(SessionScripts.replace, command, address: address, after: indexing).outcome
         if case .applied(let version) = outcome { SessionEventMetrics.published(version == 1 ? .created : .updated) }
         return outcome
     }
@@ -160,7 +160,7 @@ public struct SessionStore: Sendable {
             command.append(Identifiers.attributeField(name))
             command.append(json.map { "=" + $0 } ?? "-")
         }
-        return try await self.write(SessionScripts.merge, command, address: address, event: .updated)
+        return try await self.write(SessionScripts.merge, command, address: address, event: .updated).outcome
     }
 
     /// Sets one attribute to `json` (a set, not an insert).
@@ -168,14 +168,14 @@ public struct SessionStore: Sendable {
         var command = self.command(SessionScripts.attributeSet, address, caller, extra: 2)
         command.append(Identifiers.attributeField(name))
         command.append(json)
-        return try await self.write(SessionScripts.attributeSet, command, address: address, event: .attributeSet)
+        return try await self.write(SessionScripts.attributeSet, command, address: address, event: .attributeSet).outcome
     }
 
     /// Removes one attribute; an attribute that is not there changes nothing.
     public func deleteAttribute(_ address: SessionAddress, name: String, caller: SessionCaller) async throws(RedisError) -> SessionWriteOutcome {
         var command = self.command(SessionScripts.attributeDelete, address, caller, extra: 1)
         command.append(Identifiers.attributeField(name))
-        return try await self.write(SessionScripts.attributeDelete, command, address: address, event: .attributeDeleted)
+        return try await self.write(SessionScripts.attributeDelete, command, address: address, event: .attributeDeleted).outcome
     }
 
     /// Ends the session: deletes its context.
@@ -184,10 +184,18 @@ public struct SessionStore: Sendable {
     }
 
     /// Ends the session if it is there and, when `customerId` is given, belongs to that customer.
+    /// A customer's session ended by itself (`customerId` nil) also leaves the customer's index;
+    /// when ending all of a customer's sessions, the caller prunes the index at once.
     func delete(_ address: SessionAddress, onlyOf customerId: String?) async throws(RedisError) -> SessionWriteOutcome {
         var command = self.command(SessionScripts.delete, address, .management, extra: 1)
         command.append(customerId ?? "")
-        return try await self.write(SessionScripts.delete, command, address: address, event: .deleted)
+        let (outcome, reply) = try await self.write(SessionScripts.delete, command, address: address, event: .deleted)
+        if customerId == nil, case .applied = outcome, let customer = reply.array?.dropFirst(2).first?.string, !customer.isEmpty {
+            // The session is gone whatever happens here: an entry left behind is only a stale
+            // candidate, which the next reader of the index prunes.
+            try? await CustomerIndex(tenant: address.tenant, customerId: customer).forget(address.sessionId, self.redis)
+        }
+        return outcome
     }
 
     /// Publishes the `expired` event of a context Redis expired, unless another worker already did.
@@ -196,7 +204,7 @@ public struct SessionStore: Sendable {
         var command = SessionScripts.expired.command(keys: self.keys(address) + [address.expiryClaimKey], argumentCount: 9)
         self.appendPreludeArguments(to: &command, address, .management)
         command.append(claimMilliseconds)
-        let outcome = try await self.write(SessionScripts.expired, command, address: address, event: .expired)
+        let outcome = try await self.write(SessionScripts.expired, command, address: address, event: .expired).outcome
         if case .applied = outcome { return true }
         return false
     }
@@ -221,13 +229,15 @@ public struct SessionStore: Sendable {
         command.append(self.settingsAfterCaller)
     }
 
+    /// Runs a write script (after `first`, when given), drops this worker's cached copy when it
+    /// applied, counts its event; returns the outcome and the script's whole reply.
     private func write(
         _ script: RedisScript,
         _ command: RESPCommand,
         address: SessionAddress,
         event: SessionEventType? = nil,
         after first: (command: RESPCommand, key: String)? = nil
-    ) async throws(RedisError) -> SessionWriteOutcome {
+    ) async throws(RedisError) -> (outcome: SessionWriteOutcome, reply: RESPValue) {
         let reply: RESPValue
         if first != nil || self.configuration.replicaAcknowledgements > 0 {
             reply = try await self.redis.evaluate(
@@ -244,7 +254,7 @@ public struct SessionStore: Sendable {
             cache.invalidate(address)
         }
         if let event, case .applied = outcome { SessionEventMetrics.published(event) }
-        return outcome
+        return (outcome, reply)
     }
 
     func decode(_ reply: RESPValue) throws(RedisError) -> SessionWriteOutcome {

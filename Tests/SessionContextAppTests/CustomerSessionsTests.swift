@@ -117,6 +117,27 @@ struct CustomerSessionsTests {
         #expect(Set(members) == [live, "being-created"])
     }
 
+    @Test("DELETE of one customer session takes it out of the customer's index if entered before the grace; a recent entry stays")
+    func deleteLeavesIndex() async throws {
+        let fixture = try Fixture()
+        let (earlier, recent) = (Fixture.uniqueSessionId(), Fixture.uniqueSessionId())
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        let index = "sc:customer:{\(fixture.tenant):D}"
+        try await fixture.withApp { client async throws in
+            try await Self.create(client, fixture, sid: earlier, customerId: "D")
+            try await Self.create(client, fixture, sid: recent, customerId: "D")
+            // The first was entered a minute ago; the second just now (a PUT may still be on its way).
+            let minuteAgo = String(Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
+            _ = try await probe.send(RESPCommand("ZADD", index, "XX", minuteAgo, earlier))
+            let token = try await fixture.managementToken()
+            for sid in [earlier, recent] {
+                #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/\(sid)", token: token).status == .noContent)
+            }
+        }
+        let members = try await probe.send(RESPCommand("ZRANGE", index, "0", "-1")).array?.compactMap(\.string) ?? []
+        #expect(members == [recent])
+    }
+
     @Test("DELETE ends every session of the customer, one deleted event each, and leaves the others")
     func endAll() async throws {
         let fixture = try Fixture()

@@ -7,11 +7,12 @@ extension SessionScripts {
 -- than the cut-off, so a session being entered right now (its PUT not yet run) always stays.
 -- KEYS[1]  the index, sc:customer:{<tenant>:<customerId>}
 -- ARGV[1]  the cut-off, epoch ms      ARGV[2...]  pairs of session id and the score the reader saw
+--          ("" for a session known to be gone, whatever its score: a deleted one)
 local removed = 0
 local cutoff = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if score and score == ARGV[i + 1] and tonumber(score) <= cutoff then
+  if score and (ARGV[i + 1] == '' or score == ARGV[i + 1]) and tonumber(score) <= cutoff then
     redis.call('ZREM', KEYS[1], ARGV[i])
     removed = removed + 1
   end

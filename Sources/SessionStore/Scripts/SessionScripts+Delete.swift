@@ -5,11 +5,13 @@ extension SessionScripts {
 -- ARGV[9]  "" ends it whoever it belongs to; a customer id ends it only if it is that
 --          customer's (DELETE /context?customerId=, which finds sessions through an index that
 --          may be out of date).
-local version = redis.call('HGET', key, '_v')
-if not version then return { NOT_FOUND } end
-if ARGV[9] ~= '' and redis.call('HGET', key, CUSTOMER) ~= ARGV[9] then return { NOT_FOUND } end
+-- Reply on success: {0, version, customer id or ""}: the worker then takes the session out of
+-- that customer's index (another slot, so not from here).
+local current = redis.call('HMGET', key, '_v', CUSTOMER)
+if not current[1] then return { NOT_FOUND } end
+if ARGV[9] ~= '' and current[2] ~= ARGV[9] then return { NOT_FOUND } end
 redis.call('DEL', key)
-publish('deleted', tonumber(version), {}, now_ms())
-return { APPLIED, tonumber(version) }
+publish('deleted', tonumber(current[1]), {}, now_ms())
+return { APPLIED, tonumber(current[1]), current[2] or '' }
 """#
 }
