@@ -52,15 +52,29 @@ extension SessionEventStream {
                 self.link = link
             }
 
-            /// The next event; nil once the reading task is cancelled.
+            /// The next event; nil once the reading task is cancelled. Cancelling it while it waits
+            /// for new events closes the consumer's connection, which ends the wait at once.
             public mutating func next() async throws -> Delivery? {
+                if Task.isCancelled { return nil }
                 while self.position == self.batch.count {
-                    if Task.isCancelled { return nil }
-                    let reply = try await self.link.send(self.readCommand())
+                    let link = self.link
+                    let command = self.readCommand()
+                    let reply: RESPValue
+                    do {
+                        reply = try await withTaskCancellationHandler {
+                            try await link.send(command)
+                        } onCancel: {
+                            link.closeConnection()
+                        }
+                    } catch where Task.isCancelled {
+                        return nil
+                    }
                     self.batch = try SessionEventStream.streamEvents(in: reply)
                     self.position = 0
                     if self.pendingFrom != nil {
-                        self.pendingFrom = self.batch.last?.id
+                        // By the entries' ids, not the events': an entry trimmed from the stream
+                        // comes back without its event, and must not end the re-read early.
+                        self.pendingFrom = SessionEventStream.lastEntryId(in: reply)
                     }
                 }
                 defer { self.position += 1 }
@@ -99,5 +113,10 @@ final class ConsumerLink: Sendable {
     /// Sends `command` on the consumer's connection.
     func send(_ command: RESPCommand) async throws -> RESPValue {
         try await self.connection.send(command)
+    }
+
+    /// Closes the consumer's connection (its next command opens another).
+    func closeConnection() {
+        self.connection.close()
     }
 }

@@ -140,6 +140,13 @@ public struct SessionEventStream: Sendable {
         }
     }
 
+    /// The id of the last entry of an `XREAD`/`XREADGROUP` reply, whether or not it still holds
+    /// its event (a pending entry trimmed from the stream comes back without fields); nil for none.
+    static func lastEntryId(in reply: RESPValue) -> String? {
+        guard let streams = reply.array else { return nil }
+        return streams.lazy.compactMap { $0.array?.last?.array?.last?.array?.first?.string }.last
+    }
+
     /// Events of an `XREAD`/`XREADGROUP` reply: `[[key, entries]]`, or nil when none came.
     static func streamEvents(in reply: RESPValue) throws -> [SessionEvent] {
         guard let streams = reply.array else { return [] }

@@ -184,8 +184,10 @@ public struct SessionStore: Sendable {
     }
 
     /// Ends the session if it is there and, when `customerId` is given, belongs to that customer.
-    /// A customer's session ended by itself (`customerId` nil) also leaves the customer's index;
-    /// when ending all of a customer's sessions, the caller prunes the index at once.
+    /// A customer's session ended by itself (`customerId` nil) also leaves the customer's index,
+    /// if its entry (stamped by its last PUT) is older than ``CustomerIndex/pruneGrace``: a PUT
+    /// re-creating it may be on its way. A younger entry stays until the next lookup of that
+    /// customer. When ending all of a customer's sessions, the caller prunes the index at once.
     func delete(_ address: SessionAddress, onlyOf customerId: String?) async throws(RedisError) -> SessionWriteOutcome {
         var command = self.command(SessionScripts.delete, address, .management, extra: 1)
         command.append(customerId ?? "")

@@ -39,9 +39,7 @@ struct EventStreamTests {
         let fixture = try Fixture()
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
-        var streamReader = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant)
-        streamReader.blockTime = .milliseconds(200)
-        let stream = streamReader
+        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
         try await stream.createGroup("cart-service")
         try await fixture.withApp { client async throws in
             let base = "/session-context/\(fixture.tenant)/context/\(sid)"
@@ -84,15 +82,10 @@ struct EventStreamTests {
     @Test("A consumer reads as it is asked: one that stops after its first event holds one batch, the rest stays in the stream", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
     func consumerReadsAsAsked() async throws {
         let fixture = try Fixture()
-        var streamReader = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant)
-        streamReader.blockTime = .milliseconds(200)
-        let stream = streamReader
+        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
         try await stream.createGroup("cart-service", startingAt: "0")
         let probe = RedisProbe(endpoint: fixture.endpoint)
-        for version in 1...300 {
-            let payload = #"{"type":"attribute.set","tenant":"\#(fixture.tenant)","sessionId":"s","version":\#(version),"changed":["context.a"],"at":"2026-12-02T04:15:58.366Z","origin":"w"}"#
-            _ = try await probe.send(RESPCommand("XADD", stream.key, "*", "event", payload))
-        }
+        try await Self.store(1...300, in: stream, probe)
         var events = stream.consume(group: "cart-service", consumer: "slow").makeAsyncIterator()
         var versions = [try #require(try await events.next()).event.version]
         // Time for a reader that reads ahead to read on: this one has not.
@@ -106,6 +99,61 @@ struct EventStreamTests {
         #expect(versions == Array(1...300))
         let left = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
         #expect(left.array?.first?.int == 1)
+    }
+
+    /// Stores events of versions `versions` in `stream` directly, as the scripts would.
+    static func store(_ versions: ClosedRange<Int>, in stream: SessionEventStream, _ probe: RedisProbe) async throws {
+        for version in versions {
+            let payload = #"{"type":"attribute.set","tenant":"\#(stream.tenant)","sessionId":"s","version":\#(version),"changed":["context.a"],"at":"2026-12-02T04:15:58.366Z","origin":"w"}"#
+            _ = try await probe.send(RESPCommand("XADD", stream.key, "*", "event", payload))
+        }
+    }
+
+    /// The first delivery of `consumer`, or nil if none comes within 3 s.
+    static func firstDelivery(_ stream: SessionEventStream, _ consumer: String) async throws -> SessionEvent? {
+        try await withThrowingTaskGroup(of: SessionEvent?.self) { group in
+            group.addTask {
+                for try await delivery in stream.consume(group: "cart-service", consumer: consumer) { return delivery.event }
+                return nil
+            }
+            group.addTask { try await Task.sleep(for: .seconds(3)); return nil }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test("A consumer cancelled while it waits for new events ends at once, not after its block time", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    func consumerCancelledWhileWaiting() async throws {
+        let fixture = try Fixture()
+        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .seconds(30))
+        try await stream.createGroup("cart-service")
+        let ended = ManagedFlag()
+        let task = Task {
+            for try await _ in stream.consume(group: "cart-service", consumer: "idle") {}
+            ended.set()
+        }
+        // In its blocking read by now (nothing pending, nothing new).
+        try await Task.sleep(for: .milliseconds(500))
+        task.cancel()
+        #expect(try await eventually(attempts: 60) { ended.value })
+    }
+
+    @Test("A restarted consumer reads its pending events past entries trimmed from the stream", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    func pendingPastTrimmedEntries() async throws {
+        let fixture = try Fixture()
+        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        try await stream.createGroup("cart-service", startingAt: "0")
+        try await Self.store(1...101, in: stream, probe)
+        // All 101 delivered to the consumer, none acknowledged.
+        _ = try await probe.send(RESPCommand("XREADGROUP", "GROUP", "cart-service", "c", "COUNT", "200", "STREAMS", stream.key, ">"))
+        // The first 100 trimmed away: they stay pending, without their events.
+        let last = try await probe.send(RESPCommand("XREVRANGE", stream.key, "+", "-", "COUNT", "1"))
+        let lastId = try #require(last.array?.first?.array?.first?.string)
+        _ = try await probe.send(RESPCommand("XTRIM", stream.key, "MINID", lastId))
+        let first = try await Self.firstDelivery(stream, "c")
+        #expect(first?.version == 101)
     }
 
     @Test("One expiry gives exactly one expired event with three workers listening; the delay is small")
@@ -195,4 +243,11 @@ struct EventStreamTests {
         #expect(lines.first?.contains(" created one v1 ") == true)
         #expect(lines.last?.contains(" attribute.set one v2 context.geo by ") == true)
     }
+}
+
+/// A flag set once, read from another task.
+final class ManagedFlag: Sendable {
+    private let state = Mutex(false)
+    func set() { self.state.withLock { $0 = true } }
+    var value: Bool { self.state.withLock { $0 } }
 }

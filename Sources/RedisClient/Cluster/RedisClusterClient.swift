@@ -91,7 +91,12 @@ public final class RedisClusterClient: Service, Sendable {
                     group.addTask {
                         await withTaskGroup(of: Void.self) { lifetime in
                             lifetime.addTask { try? await node.pool.run() }
-                            lifetime.addTask { for await _ in node.retirement {} }
+                            lifetime.addTask {
+                                for await _ in node.retirement {}
+                                // Commands already on the pool's connections finish first (they
+                                // are answered, or redirected with MOVED), then it closes.
+                                try? await Task.sleep(for: self.commandTimeout)
+                            }
                             await lifetime.next()
                             lifetime.cancelAll()
                         }
@@ -224,12 +229,12 @@ public final class RedisClusterClient: Service, Sendable {
                 guard map.coveredSlots > 0 else { continue }
                 let (changed, retired) = self.state.withLock { state in
                     defer { state.slotMap = map }
-                    guard state.slotMap != map else { return (false, [NodePool]()) }
                     // Nodes that are neither primaries nor seeds now: their pools would go on
-                    // reconnecting to a replica, or to an address that is gone, for good.
+                    // reconnecting to a replica, or to an address that is gone, for good. Checked
+                    // at every refresh, so a pool a late caller made for such a node goes too.
                     let kept = Set(map.primaries).union(self.seedNodes)
                     let gone = state.pools.keys.filter { !kept.contains($0) }
-                    return (true, gone.compactMap { state.pools.removeValue(forKey: $0) })
+                    return (state.slotMap != map, gone.compactMap { state.pools.removeValue(forKey: $0) })
                 }
                 for node in retired { node.retire.finish() }
                 if changed {

@@ -6,7 +6,8 @@ extension RedisSentinel {
     final class Connections: Sendable {
         private let bySentinel = Mutex<[RedisEndpoint: RedisKeptConnection]>([:])
 
-        /// The connection to `sentinel` (opened when a command needs it).
+        /// The connection to `sentinel` (opened when a command needs it). Its timeouts are those
+        /// of the first question asked of that sentinel.
         func connection(to sentinel: RedisEndpoint, timeout: TimeAmount) -> RedisKeptConnection {
             self.bySentinel.withLock { connections in
                 if let connection = connections[sentinel] { return connection }

@@ -46,8 +46,9 @@ public struct RedisSentinel: Sendable, Hashable {
                 endpoint.address = .tcp(host: host, port: port)
                 return endpoint
             } catch {
-                // A sentinel that failed is connected to afresh next time.
-                connection.close()
+                // A connection that broke or timed out is closed already, and the next question
+                // opens another; one that got an error reply is still good. (Closing it here could
+                // close a connection another caller has just opened.)
                 failures.append("\(sentinel): \(error.message)")
             }
         }

@@ -29,8 +29,9 @@ public struct JSONParser {
 
     /// The value of member `name` of the object at the start of `bytes`, when it is a string; nil
     /// when the object has no such member or its value is something else. It reads only up to
-    /// that member: the members before it are checked as ``parse(_:)`` checks them, what follows
-    /// it is not read. For the service's own change events, whose layout the Lua scripts write
+    /// the first member of that name: the members before it are read as ``parse(_:)`` reads them,
+    /// but their names are not checked for duplicates, and what follows is not read at all. For
+    /// the service's own change events, whose layout the Lua scripts write
     /// and whose readers want one member of each.
     public func stringMember(_ name: String, of bytes: some Collection<UInt8>) throws(Failure) -> String? {
         var reader = Reader(bytes: Array(bytes), maximumDepth: self.maximumDepth)
