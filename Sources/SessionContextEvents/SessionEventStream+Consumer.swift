@@ -23,7 +23,7 @@ extension SessionEventStream {
         /// an acknowledgement from elsewhere waits behind the blocking read.
         public func acknowledge() async throws {
             guard let id = self.event.id else { return }
-            _ = try await self.link.send(RESPCommand("XACK", self.link.stream.key, self.link.group, id))
+            _ = try await self.link.connection.send(RESPCommand("XACK", self.link.stream.key, self.link.group, id))
         }
     }
 
@@ -62,9 +62,9 @@ extension SessionEventStream {
                     let reply: RESPValue
                     do {
                         reply = try await withTaskCancellationHandler {
-                            try await link.send(command)
+                            try await link.connection.send(command)
                         } onCancel: {
-                            link.closeConnection()
+                            link.connection.close()
                         }
                     } catch where Task.isCancelled {
                         return nil
@@ -101,22 +101,13 @@ final class ConsumerLink: Sendable {
     let stream: SessionEventStream
     let group: String
     let consumer: String
-    private let connection: RedisKeptConnection
+    /// The connection it reads and acknowledges on.
+    let connection: RedisKeptConnection
 
     init(stream: SessionEventStream, group: String, consumer: String) {
         self.stream = stream
         self.group = group
         self.consumer = consumer
         self.connection = stream.keptConnection()
-    }
-
-    /// Sends `command` on the consumer's connection.
-    func send(_ command: RESPCommand) async throws -> RESPValue {
-        try await self.connection.send(command)
-    }
-
-    /// Closes the consumer's connection (its next command opens another).
-    func closeConnection() {
-        self.connection.close()
     }
 }

@@ -43,7 +43,7 @@ public struct NearCacheListener: Service {
         let channel = message.channel.utf8
         let prefix = "session-context:".utf8, suffix = ":events".utf8
         guard channel.count > prefix.count + suffix.count, channel.starts(with: prefix),
-            channel.reversed().starts(with: suffix.reversed()),
+            channel.suffix(suffix.count).elementsEqual(suffix),
             let tenant = String(channel.dropFirst(prefix.count).dropLast(suffix.count)),
             let sessionId = try? JSONParser().stringMember("sessionId", of: message.payload.readableBytesView)
         else { return nil }

@@ -35,12 +35,18 @@ struct NearCacheBookkeepingTests {
         cache.insert(Self.snapshot(address.sessionId, version: version), for: address, ticket: cache.ticket())
     }
 
-    @Test("A full cache evicts the oldest context it holds")
-    func evictsOldest() {
+    /// A live cache of capacity 2 that has read `a` and then `b`; `c` is not read yet.
+    private static func full() -> (NearCache, SessionAddress, SessionAddress, SessionAddress) {
         let cache = Self.live(capacity: 2)
         let (a, b, c) = (Self.address("a"), Self.address("b"), Self.address("c"))
         Self.read(cache, a)
         Self.read(cache, b)
+        return (cache, a, b, c)
+    }
+
+    @Test("A full cache evicts the oldest context it holds")
+    func evictsOldest() {
+        let (cache, a, b, c) = Self.full()
         Self.read(cache, c)
         #expect(cache.lookup(a) == nil)
         #expect(cache.lookup(b) != nil)
@@ -50,10 +56,7 @@ struct NearCacheBookkeepingTests {
 
     @Test("A context read again after an event counts as new: the oldest other one is evicted, not it")
     func reinsertedIsNewest() {
-        let cache = Self.live(capacity: 2)
-        let (a, b, c) = (Self.address("a"), Self.address("b"), Self.address("c"))
-        Self.read(cache, a)
-        Self.read(cache, b)
+        let (cache, a, b, c) = Self.full()
         cache.invalidate(a)
         Self.read(cache, a, version: 2)
         Self.read(cache, c)

@@ -89,34 +89,18 @@ extension JSONParser {
 
         mutating func readObject(depth: Int) throws(Failure) -> JSONValue {
             guard depth <= self.maximumDepth else { throw self.failure("nesting deeper than \(self.maximumDepth) levels") }
-            self.index += 1
             var members: [(name: String, value: JSONValue)] = []
             // Names compare by their bytes, as Redis stores them: canonically equivalent
             // spellings (a precomposed and a decomposed "é") are different names. A small object
             // (most bodies) is searched in place; a set of names is built only for a larger one.
             var names: Set<[UInt8]>?
-            self.skipWhitespace()
-            if self.peek() == UInt8(ascii: "}") {
-                self.index += 1
-                return .object(members)
-            }
+            if self.openObject() { return .object(members) }
             while true {
-                self.skipWhitespace()
-                guard self.peek() == UInt8(ascii: "\"") else { throw self.failure("expected a member name in quotes") }
-                let name = try self.readString()
+                let name = try self.readMemberName()
                 guard Self.isNew(name, among: members, names: &names) else { throw self.failure("duplicate member name \"\(name)\"") }
-                self.skipWhitespace()
-                guard self.peek() == UInt8(ascii: ":") else { throw self.failure("expected ':' after a member name") }
-                self.index += 1
-                self.skipWhitespace()
-                let value = try self.readValue(depth: depth)
-                members.append((name, value))
-                self.skipWhitespace()
-                switch self.peek() {
-                case UInt8(ascii: ","): self.index += 1
-                case UInt8(ascii: "}"): self.index += 1; return .object(members)
-                default: throw self.failure("expected ',' or '}' in an object")
-                }
+                try self.readColon()
+                members.append((name, try self.readValue(depth: depth)))
+                if try self.closesObject() { return .object(members) }
             }
         }
 
@@ -125,27 +109,49 @@ extension JSONParser {
         mutating func readStringMember(_ name: String) throws(Failure) -> String? {
             self.skipWhitespace()
             guard self.peek() == UInt8(ascii: "{") else { throw self.failure("expected an object") }
-            self.index += 1
-            self.skipWhitespace()
-            if self.peek() == UInt8(ascii: "}") { return nil }
+            if self.openObject() { return nil }
             while true {
-                self.skipWhitespace()
-                guard self.peek() == UInt8(ascii: "\"") else { throw self.failure("expected a member name in quotes") }
-                let member = try self.readString()
-                self.skipWhitespace()
-                guard self.peek() == UInt8(ascii: ":") else { throw self.failure("expected ':' after a member name") }
-                self.index += 1
-                self.skipWhitespace()
+                let member = try self.readMemberName()
+                try self.readColon()
                 if member.utf8.elementsEqual(name.utf8) {
                     return self.peek() == UInt8(ascii: "\"") ? try self.readString() : nil
                 }
                 _ = try self.readValue(depth: 1)
-                self.skipWhitespace()
-                switch self.peek() {
-                case UInt8(ascii: ","): self.index += 1
-                case UInt8(ascii: "}"): return nil
-                default: throw self.failure("expected ',' or '}' in an object")
-                }
+                if try self.closesObject() { return nil }
+            }
+        }
+
+        /// Reads an object's `{`; whether the object is empty (its `}` then read too).
+        mutating func openObject() -> Bool {
+            self.index += 1
+            self.skipWhitespace()
+            guard self.peek() == UInt8(ascii: "}") else { return false }
+            self.index += 1
+            return true
+        }
+
+        /// A member's name, in quotes.
+        mutating func readMemberName() throws(Failure) -> String {
+            self.skipWhitespace()
+            guard self.peek() == UInt8(ascii: "\"") else { throw self.failure("expected a member name in quotes") }
+            return try self.readString()
+        }
+
+        /// The `:` after a member's name, and the white space around it.
+        mutating func readColon() throws(Failure) {
+            self.skipWhitespace()
+            guard self.peek() == UInt8(ascii: ":") else { throw self.failure("expected ':' after a member name") }
+            self.index += 1
+            self.skipWhitespace()
+        }
+
+        /// What follows a member's value: `,` (false: another member comes) or `}` (true).
+        mutating func closesObject() throws(Failure) -> Bool {
+            self.skipWhitespace()
+            switch self.peek() {
+            case UInt8(ascii: ","): self.index += 1; return false
+            case UInt8(ascii: "}"): self.index += 1; return true
+            default: throw self.failure("expected ',' or '}' in an object")
             }
         }
 
