@@ -57,12 +57,17 @@ extension SessionEventStream {
             public mutating func next() async throws -> Delivery? {
                 if Task.isCancelled { return nil }
                 while self.position == self.batch.count {
+                    // Checked before every read: a cancellation that came while the previous read
+                    // (or the connecting) was under way must not start a blocking one.
+                    if Task.isCancelled { return nil }
                     let link = self.link
                     let command = self.readCommand()
                     let reply: RESPValue
                     do {
                         reply = try await withTaskCancellationHandler {
-                            try await link.connection.send(command)
+                            // Cancelled before the handler was in place: onCancel has run already.
+                            try Task.checkCancellation()
+                            return try await link.connection.send(command)
                         } onCancel: {
                             link.connection.close()
                         }

@@ -33,8 +33,10 @@ struct SentinelTests {
                 _ = try await LocalRedisTopology.waitForRole("master", among: [replicaPort])
                 let promoted = ContinuousClock.now
                 try await topology.restart("primary")
-                // Sentinel turns the returning old primary into a replica of the new one.
-                _ = try await LocalRedisTopology.waitForRole("slave", among: [primaryPort])
+                // Sentinel turns the returning old primary into a replica of the new one. It sees
+                // the old primary's role in its INFO polls, 10 s apart: 12 s in most runs, once
+                // over 20 s with the cluster suite beside it, so up to 40 s is waited for.
+                _ = try await LocalRedisTopology.waitForRole("slave", among: [primaryPort], timeout: .seconds(40))
                 try await LocalRedisTopology.waitForLink(port: primaryPort)
                 let rejoined = ContinuousClock.now
                 try await Task.sleep(for: .seconds(2))
