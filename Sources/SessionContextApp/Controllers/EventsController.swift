@@ -28,10 +28,13 @@ struct EventsController {
 
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
         let tenant = try context.verifiedIdentity.tenant
-        let start = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["from"].map(String.init) ?? "$"
-        guard start == "$" || Self.isStreamId(start) else {
+        let given = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["from"].map(String.init)
+        // "$" (only new events) is what no Last-Event-ID means; the contract's pattern admits no
+        // other spelling of it.
+        guard given.map(Self.isStreamId) ?? true else {
             throw APIError.badRequest("Last-Event-ID must be a stream id such as 1763800000000-0 (or 0 for everything stored)")
         }
+        let start = given ?? "$"
         guard self.store.hasStream else {
             let reason = self.store.redis.isCluster ? "on a Redis Cluster" : "(stream length 0)"
             throw APIError(
