@@ -45,8 +45,9 @@ struct RedisConnectionPoolTests {
     @Test("A command sent from one of the pool's event loops goes out on a connection of that loop")
     func eventLoopAffinity() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        // A long timeout, as in `withPool`: the whole test run starts at once on 2 cores.
         let pool = RedisConnectionPool(
-            configuration: .init(endpoint: try RedisServer.shared(), size: 4), eventLoopGroup: group, logger: Logger(label: "test")
+            configuration: .init(endpoint: try RedisServer.shared(), size: 4, commandTimeout: .seconds(5)), eventLoopGroup: group, logger: Logger(label: "test")
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await pool.run() }
