@@ -80,6 +80,13 @@ extension SessionEventStream {
                         // By the entries' ids, not the events': an entry trimmed from the stream
                         // comes back without its event, and must not end the re-read early.
                         self.pendingFrom = SessionEventStream.lastEntryId(in: reply)
+                        // An entry trimmed from the stream can never be delivered: acknowledged,
+                        // it leaves the group's pending list instead of staying there for good.
+                        let trimmed = SessionEventStream.trimmedEntryIds(in: reply)
+                        if !trimmed.isEmpty {
+                            let stream = link.stream
+                            _ = try await link.connection.send(RESPCommand("XACK", arguments: [stream.key, link.group] + trimmed))
+                        }
                     }
                 }
                 defer { self.position += 1 }

@@ -6,7 +6,8 @@ import RedisClient
 /// only those a pub/sub subscriber happened to be connected for.
 ///
 /// - ``read(after:count:)`` pages through what is stored;
-/// - ``tail(after:)`` follows the stream live, from a given id, with one dedicated connection;
+/// - ``tail(after:)`` follows the stream live, from a given id, with one dedicated connection
+///   (closed as soon as the reader leaves);
 /// - ``consume(group:consumer:)`` reads as a member of a consumer group, a batch at a time as the
 ///   consumer asks: after a restart it first gets what it had received but not acknowledged, then
 ///   everything it missed.
@@ -57,32 +58,44 @@ public struct SessionEventStream: Sendable {
     /// gets ``ReaderTooSlow`` (it can resume from the last id it saw), never unbounded memory.
     public func tail(after id: String, buffer: Int = 1000) -> AsyncThrowingStream<SessionEvent?, any Error> {
         AsyncThrowingStream(bufferingPolicy: .bufferingOldest(buffer)) { continuation in
+            let connection = self.keptConnection()
             let task = Task {
                 do {
-                    try await self.withConnection { connection in
-                        var last = id
-                        if last == "$" {
-                            let newest = try await connection.send(RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1"))
-                            last = try Self.events(in: newest).first?.id ?? "0"
-                        }
-                        while !Task.isCancelled {
-                            let reply = try await connection.send(
-                                RESPCommand("XREAD", "COUNT", "100", "BLOCK", String(self.blockTime.milliseconds), "STREAMS", self.key, last)
-                            )
-                            let events = try Self.streamEvents(in: reply)
-                            if events.isEmpty, case .dropped = continuation.yield(nil) { throw ReaderTooSlow() }
-                            for event in events {
-                                last = event.id ?? last
-                                if case .dropped = continuation.yield(event) { throw ReaderTooSlow() }
-                            }
-                        }
-                    }
+                    try await self.follow(from: id, on: connection, into: continuation)
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
                 }
+                connection.shutDown()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            // A reader that leaves ends the blocking read at once: its connection does not wait
+            // in XREAD for the rest of a block time.
+            continuation.onTermination = { _ in
+                task.cancel()
+                connection.shutDown()
+            }
+        }
+    }
+
+    /// Reads events after `id` on `connection` and yields them until cancelled.
+    private func follow(
+        from id: String, on connection: RedisKeptConnection, into continuation: AsyncThrowingStream<SessionEvent?, any Error>.Continuation
+    ) async throws {
+        var last = id
+        if last == "$" {
+            let newest = try await connection.send(RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1"))
+            last = try Self.events(in: newest).first?.id ?? "0"
+        }
+        while !Task.isCancelled {
+            let reply = try await connection.send(
+                RESPCommand("XREAD", "COUNT", "100", "BLOCK", String(self.blockTime.milliseconds), "STREAMS", self.key, last)
+            )
+            let events = try Self.streamEvents(in: reply)
+            if events.isEmpty, case .dropped = continuation.yield(nil) { throw ReaderTooSlow() }
+            for event in events {
+                last = event.id ?? last
+                if case .dropped = continuation.yield(event) { throw ReaderTooSlow() }
+            }
         }
     }
 
@@ -145,6 +158,18 @@ public struct SessionEventStream: Sendable {
     static func lastEntryId(in reply: RESPValue) -> String? {
         guard let streams = reply.array else { return nil }
         return streams.lazy.compactMap { $0.array?.last?.array?.last?.array?.first?.string }.last
+    }
+
+    /// The ids of the entries of an `XREADGROUP` reply of pending entries that came back without
+    /// fields: entries trimmed from the stream since they were delivered.
+    static func trimmedEntryIds(in reply: RESPValue) -> [String] {
+        guard let streams = reply.array else { return [] }
+        return streams.flatMap { stream in
+            (stream.array?.last?.array ?? []).compactMap { entry in
+                guard let parts = entry.array, parts.count == 2, parts[1].array == nil else { return nil }
+                return parts[0].string
+            }
+        }
     }
 
     /// Events of an `XREAD`/`XREADGROUP` reply: `[[key, entries]]`, or nil when none came.

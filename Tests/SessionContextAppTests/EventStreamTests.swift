@@ -139,7 +139,30 @@ struct EventStreamTests {
         #expect(try await eventually(attempts: 60) { ended.value })
     }
 
-    @Test("A restarted consumer reads its pending events past entries trimmed from the stream", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("A live reader that leaves frees its Redis connection at once, not after its block time")
+    func tailReaderLeaves() async throws {
+        // A Redis of its own: the only blocked client on it is this reader's.
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let probe = RedisProbe(endpoint: server.endpoint)
+        let stream = SessionEventStream(endpoint: server.endpoint, tenant: Fixture.uniqueTenant(), blockTime: .seconds(30))
+        try await Self.store(1...1, in: stream, probe)
+        let blocked = { @Sendable () async throws -> Int? in
+            let info = try await probe.send(RESPCommand("INFO", "clients")).string ?? ""
+            return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }.flatMap { Int($0.dropFirst(16)) }
+        }
+        do {
+            var events = stream.tail(after: "0").makeAsyncIterator()
+            let first = try await events.next() ?? nil
+            #expect(first?.version == 1)
+            // The reader waits in its next blocking read.
+            #expect(try await eventually { try await blocked() == 1 })
+        }
+        // The reader is gone: its read ends well before the 30 s block time.
+        #expect(try await eventually(attempts: 40) { try await blocked() == 0 })
+    }
+
+    @Test("A restarted consumer reads its pending events past entries trimmed from the stream, and acknowledges those", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
     func pendingPastTrimmedEntries() async throws {
         let fixture = try Fixture()
         let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
@@ -154,6 +177,9 @@ struct EventStreamTests {
         _ = try await probe.send(RESPCommand("XTRIM", stream.key, "MINID", lastId))
         let first = try await Self.firstDelivery(stream, "c")
         #expect(first?.version == 101)
+        // The trimmed 100 were acknowledged on the way: only the delivered one is pending.
+        let pending = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
+        #expect(pending.array?.first?.int == 1)
     }
 
     @Test("One expiry gives exactly one expired event with three workers listening; the delay is small")

@@ -10,7 +10,12 @@ public final class RedisKeptConnection: Sendable {
     public let endpoint: RedisEndpoint
     private let connectTimeout: TimeAmount
     private let commandTimeout: TimeAmount
-    private let current = Mutex<RedisConnection?>(nil)
+    private let state = Mutex(State())
+
+    private struct State {
+        var connection: RedisConnection?
+        var isShutDown = false
+    }
 
     /// A connection to `endpoint`, not opened yet.
     public init(to endpoint: RedisEndpoint, connectTimeout: TimeAmount, commandTimeout: TimeAmount) {
@@ -26,14 +31,26 @@ public final class RedisKeptConnection: Sendable {
 
     /// Closes the connection; the next command opens another.
     public func close() {
-        self.current.withLock { current in
-            defer { current = nil }
-            return current
+        self.state.withLock { state in
+            defer { state.connection = nil }
+            return state.connection
+        }?.closeSoon()
+    }
+
+    /// Closes the connection for good, ending a command under way (a blocking read) at once: later
+    /// commands fail with ``RedisError/Code/shutdown``, and a connection that is being opened as
+    /// this is called is closed as soon as it is up.
+    public func shutDown() {
+        self.state.withLock { state in
+            defer { state.connection = nil; state.isShutDown = true }
+            return state.connection
         }?.closeSoon()
     }
 
     private func open() async throws(RedisError) -> RedisConnection {
-        if let open = self.current.withLock({ $0 }), open.isActive { return open }
+        let current = self.state.withLock { $0 }
+        if let open = current.connection, open.isActive { return open }
+        if current.isShutDown { throw Self.shutDownError }
         let fresh = try await RedisConnection.connect(
             to: self.endpoint,
             on: MultiThreadedEventLoopGroup.singleton.any(),
@@ -41,14 +58,18 @@ public final class RedisKeptConnection: Sendable {
             commandTimeout: self.commandTimeout
         )
         // Another caller may have connected meanwhile: keep one connection, close the other.
-        let (kept, spare) = self.current.withLock { current -> (RedisConnection, RedisConnection?) in
-            if let current, current.isActive { return (current, fresh) }
-            defer { current = fresh }
-            return (fresh, current)
+        let (kept, spare) = self.state.withLock { state -> (RedisConnection?, RedisConnection?) in
+            if state.isShutDown { return (nil, fresh) }
+            if let current = state.connection, current.isActive { return (current, fresh) }
+            defer { state.connection = fresh }
+            return (fresh, state.connection)
         }
         spare?.closeSoon()
+        guard let kept else { throw Self.shutDownError }
         return kept
     }
+
+    private static var shutDownError: RedisError { RedisError(.shutdown, "the kept connection is shut down") }
 
     deinit {
         self.close()
