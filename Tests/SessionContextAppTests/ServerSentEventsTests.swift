@@ -114,6 +114,30 @@ struct ServerSentEventsTests {
         }
     }
 
+    @Test("A subscriber that leaves gives back its slot and its Redis connection at once, not at the next heartbeat")
+    func departedClient() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        // One subscriber at a time, and no heartbeat write within the test to notice a departure by.
+        let fixture = try Fixture(endpoint: server.endpoint) { $0.sseMaximumClients = 1; $0.sseHeartbeatSeconds = 60 }
+        let token = try await fixture.managementToken()
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        try await fixture.withLiveApp { client async throws in
+            let port = try #require(client.port)
+            let path = "/session-context/\(fixture.tenant)/events"
+            let first = try await SSEClient.connect(port: port, path: path, token: token)
+            #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
+            await first.close()
+            #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 0 })
+            // The slot is free: the next subscriber is served (not 503) and follows the stream.
+            let second = try await SSEClient.connect(port: port, path: path, token: token)
+            #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
+            _ = try await client.send(.put, "/session-context/\(fixture.tenant)/context/s1?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+            #expect(await second.next(1).first?.type == "created")
+            await second.close()
+        }
+    }
+
     /// Connections of this Redis blocked in (or last running) XREAD: the event tails.
     static func tailConnections(_ probe: RedisProbe) async throws -> Int {
         let list = try await probe.send(RESPCommand("CLIENT", "LIST")).string ?? ""

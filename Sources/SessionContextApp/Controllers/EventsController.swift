@@ -54,33 +54,12 @@ struct EventsController {
         let leave = BodyEndAction { clients.leave() }
         let body = ResponseBody { writer in
             defer { leave.run() }
-            let progress = SSEWriteProgress()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                // The watchdog: a write that has not completed within the timeout means the
-                // client stopped reading; closing the connection fails the write and ends this.
-                group.addTask {
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .milliseconds(200))
-                        if progress.stalled(longerThan: writeTimeout) {
-                            closeConnection()
-                            return
-                        }
-                    }
-                }
-                try await Self.write(ByteBuffer(string: ": connected\n\n"), to: &writer, progress: progress)
-                // On graceful shutdown the stream ends (the iteration stops when cancelled), so a
-                // subscriber never holds a stopping worker; it reconnects with Last-Event-ID elsewhere.
-                let events = stream.tail(after: start).cancelOnGracefulShutdown()
-                for try await event in events {
-                    var chunk = ByteBuffer()
-                    if let event {
-                        chunk.writeString("id: \(event.id ?? "")\nevent: \(event.type.rawValue)\ndata: \(event.json)\n\n")
-                    } else {
-                        chunk.writeString(": heartbeat\n\n")
-                    }
-                    try await Self.write(chunk, to: &writer, progress: progress)
-                }
-                group.cancelAll()
+            // A client that goes away is noticed when its connection's input ends, not at the next
+            // failed write (a heartbeat or two later): the stream is cancelled, its slot and its
+            // Redis connection given back at once. (No middleware replaces a request's body, which
+            // this needs: it reads the rest of the connection's input.)
+            try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await Self.stream(stream.tail(after: start), to: &writer, writeTimeout: writeTimeout, closeConnection: closeConnection)
             }
             try await writer.finish(nil)
         }
@@ -89,6 +68,42 @@ struct EventsController {
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
             body: body
         )
+    }
+
+    /// Writes `events` to the client as they come, until they end or the client stops reading.
+    private static func stream(
+        _ events: AsyncThrowingStream<SessionEvent?, any Error>,
+        to writer: inout any ResponseBodyWriter,
+        writeTimeout: Duration,
+        closeConnection: @escaping @Sendable () -> Void
+    ) async throws {
+        let progress = SSEWriteProgress()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The watchdog: a write that has not completed within the timeout means the
+            // client stopped reading; closing the connection fails the write and ends this.
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(200))
+                    if progress.stalled(longerThan: writeTimeout) {
+                        closeConnection()
+                        return
+                    }
+                }
+            }
+            try await Self.write(ByteBuffer(string: ": connected\n\n"), to: &writer, progress: progress)
+            // On graceful shutdown the stream ends (the iteration stops when cancelled), so a
+            // subscriber never holds a stopping worker; it reconnects with Last-Event-ID elsewhere.
+            for try await event in events.cancelOnGracefulShutdown() {
+                var chunk = ByteBuffer()
+                if let event {
+                    chunk.writeString("id: \(event.id ?? "")\nevent: \(event.type.rawValue)\ndata: \(event.json)\n\n")
+                } else {
+                    chunk.writeString(": heartbeat\n\n")
+                }
+                try await Self.write(chunk, to: &writer, progress: progress)
+            }
+            group.cancelAll()
+        }
     }
 
     private static func write(_ chunk: ByteBuffer, to writer: inout any ResponseBodyWriter, progress: SSEWriteProgress) async throws {
