@@ -89,7 +89,8 @@ public func buildRouter(
                 store: store,
                 heartbeat: .seconds(configuration.sseHeartbeatSeconds),
                 writeTimeout: .milliseconds(configuration.sseWriteTimeoutMilliseconds),
-                maximumClients: configuration.sseMaximumClients
+                maximumClients: configuration.sseMaximumClients,
+                drain: drain
             ).endpoints
         )
     router.group("/session-context/:tenant")

@@ -80,13 +80,8 @@ extension SessionEventStream {
                         // By the entries' ids, not the events': an entry trimmed from the stream
                         // comes back without its event, and must not end the re-read early.
                         self.pendingFrom = SessionEventStream.lastEntryId(in: reply)
-                        // An entry trimmed from the stream can never be delivered: acknowledged,
-                        // it leaves the group's pending list instead of staying there for good.
-                        let trimmed = SessionEventStream.trimmedEntryIds(in: reply)
-                        if !trimmed.isEmpty {
-                            let stream = link.stream
-                            _ = try await link.connection.send(RESPCommand("XACK", arguments: [stream.key, link.group] + trimmed))
-                        }
+                        try await link.acknowledgeTrimmedEntries(of: reply)
+                        if Task.isCancelled { return nil }
                     }
                 }
                 defer { self.position += 1 }
@@ -121,5 +116,18 @@ final class ConsumerLink: Sendable {
         self.group = group
         self.consumer = consumer
         self.connection = stream.keptConnection()
+    }
+
+    /// Acknowledges the entries of a reply of pending entries that were trimmed from the stream:
+    /// they can never be delivered, and would otherwise stay in the group's pending list for good.
+    /// A failure because the reading task was cancelled is no failure: the caller ends.
+    func acknowledgeTrimmedEntries(of reply: RESPValue) async throws {
+        let trimmed = SessionEventStream.trimmedEntryIds(in: reply)
+        guard !trimmed.isEmpty else { return }
+        do {
+            _ = try await self.connection.send(RESPCommand("XACK", arguments: [self.stream.key, self.group] + trimmed))
+        } catch where Task.isCancelled {
+            return
+        }
     }
 }

@@ -166,7 +166,7 @@ public struct SessionEventStream: Sendable {
         guard let streams = reply.array else { return [] }
         return streams.flatMap { stream in
             (stream.array?.last?.array ?? []).compactMap { entry in
-                guard let parts = entry.array, parts.count == 2, parts[1].array == nil else { return nil }
+                guard let parts = entry.array, parts.count == 2, parts[1].isNull else { return nil }
                 return parts[0].string
             }
         }

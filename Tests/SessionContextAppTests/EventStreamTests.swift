@@ -151,14 +151,15 @@ struct EventStreamTests {
             let info = try await probe.send(RESPCommand("INFO", "clients")).string ?? ""
             return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }.flatMap { Int($0.dropFirst(16)) }
         }
-        do {
-            var events = stream.tail(after: "0").makeAsyncIterator()
-            let first = try await events.next() ?? nil
-            #expect(first?.version == 1)
-            // The reader waits in its next blocking read.
-            #expect(try await eventually { try await blocked() == 1 })
+        let sawFirst = ManagedFlag()
+        let reader = Task {
+            for try await event in stream.tail(after: "0") where event?.version == 1 { sawFirst.set() }
         }
-        // The reader is gone: its read ends well before the 30 s block time.
+        #expect(try await eventually(attempts: 60) { sawFirst.value })
+        // The reader waits in its next blocking read; then it leaves.
+        #expect(try await eventually { try await blocked() == 1 })
+        reader.cancel()
+        // Its read ends well before the 30 s block time.
         #expect(try await eventually(attempts: 40) { try await blocked() == 0 })
     }
 

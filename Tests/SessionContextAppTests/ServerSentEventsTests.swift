@@ -129,13 +129,52 @@ struct ServerSentEventsTests {
             #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
             await first.close()
             #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 0 })
-            // The slot is free: the next subscriber is served (not 503) and follows the stream.
-            let second = try await SSEClient.connect(port: port, path: path, token: token)
+            // The slot is free: the next subscriber is served (not 503) and follows the stream. (The
+            // slot is given back just after the Redis connection closes: a 503 in between is retried.)
+            var served: SSEClient?
+            try await eventually(attempts: 60) {
+                let client = try await SSEClient.connect(port: port, path: path, token: token)
+                if try await client.status() == 200 { served = client; return true }
+                await client.close()
+                return false
+            }
+            let second = try #require(served)
             #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
             _ = try await client.send(.put, "/session-context/\(fixture.tenant)/context/s1?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
             #expect(await second.next(1).first?.type == "created")
             await second.close()
         }
+    }
+
+    @Test("On SIGTERM a subscriber's stream ends cleanly; one that arrives while the worker drains is served and ended cleanly too")
+    func streamsOnShutdown() async throws {
+        let server = try RedisServer.start()
+        defer { server.stop() }
+        let worker = try await WorkerProcess.start(
+            environment: WorkerProcessTests.environment(redis: server.url).merging(["SESSION_CONTEXT_SHUTDOWN_DRAIN_MS": "4000"]) { $1 }
+        )
+        let tenant = Fixture.uniqueTenant()
+        let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
+        let path = "/session-context/\(tenant)/events"
+        let probe = RedisProbe(endpoint: server.endpoint)
+        let before = try await SSEClient.connect(port: worker.port, path: path, token: token)
+        #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
+        worker.terminate()
+        // Draining (4 s): /health/ready says 503, the worker still answers.
+        #expect(try await eventually(attempts: 60) {
+            try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { try await $0.get("/health/ready").status == .serviceUnavailable }
+        })
+        // A new subscriber is told to go elsewhere by a stream that ends at once (an EventSource
+        // reconnects after a stream that ended, and gives up after a 503).
+        let during = try await SSEClient.connect(port: worker.port, path: path, token: token)
+        #expect(try await during.status() == 200)
+        #expect(try await eventually(attempts: 40) { during.response.ended })
+        // The one already subscribed is served until the drain ends, then its stream ends cleanly.
+        #expect(!before.response.ended)
+        #expect(try await eventually(attempts: 200) { before.response.ended })
+        await before.close()
+        await during.close()
+        #expect(await worker.waitForExit(timeout: 15) == 0)
     }
 
     /// Connections of this Redis blocked in (or last running) XREAD: the event tails.

@@ -18,6 +18,8 @@ struct EventsController {
     let heartbeat: Duration
     let writeTimeout: Duration
     let maximumClients: Int
+    /// The worker's drain, if it has one: a draining worker starts no new stream.
+    let drain: ConnectionDrain?
     let clients = SSEClientCount()
 
     var endpoints: RouteCollection<Context> {
@@ -42,6 +44,12 @@ struct EventsController {
                 "the durable event stream is off \(reason): subscribe to the pub/sub channel session-context:\(tenant):events"
             )
         }
+        if self.drain?.isDraining == true {
+            // The stream ends at once, and the client subscribes again (with its Last-Event-ID)
+            // through another worker: an EventSource reconnects after a stream that ended, and
+            // gives up after a 503.
+            return Response(status: .ok, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: ": shutting down\n\n")))
+        }
         let endpoint = try await self.store.redis.subscriptionEndpoint()
         guard self.clients.enter(limit: self.maximumClients) else {
             throw APIError.unavailable("too many event subscribers on this worker")
@@ -63,12 +71,13 @@ struct EventsController {
             }
             try await writer.finish(nil)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"],
-            body: body
-        )
+        return Response(status: .ok, headers: Self.headers, body: body)
     }
+
+    /// The head of an event stream.
+    private static let headers: HTTPFields = [
+        .contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no",
+    ]
 
     /// Writes `events` to the client as they come, until they end or the client stops reading.
     private static func stream(

@@ -1,6 +1,8 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 
 /// A raw HTTP/1.1 client for server-sent events: sends one GET and parses the chunked body into
 /// events as they arrive. With `reading: false` it never reads (a stalled subscriber).
@@ -15,16 +17,19 @@ final class SSEClient: Sendable {
     private let events: AsyncStream<Event>
     /// Heartbeat comments received so far.
     let heartbeats: HeartbeatCount
+    /// The response's status and whether its body has ended cleanly (the last, empty chunk came).
+    let response: SSEResponseState
 
     static func connect(port: Int, path: String, token: String, lastEventId: String? = nil, reading: Bool = true) async throws -> SSEClient {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
         let heartbeats = HeartbeatCount()
+        let response = SSEResponseState()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: reading)
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation, heartbeats: heartbeats))
+                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation, heartbeats: heartbeats, response: response))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -32,13 +37,20 @@ final class SSEClient: Sendable {
         if let lastEventId { request += "Last-Event-ID: \(lastEventId)\r\n" }
         request += "\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request))
-        return SSEClient(channel: channel, events: stream, heartbeats: heartbeats)
+        return SSEClient(channel: channel, events: stream, heartbeats: heartbeats, response: response)
     }
 
-    private init(channel: any Channel, events: AsyncStream<Event>, heartbeats: HeartbeatCount) {
+    private init(channel: any Channel, events: AsyncStream<Event>, heartbeats: HeartbeatCount, response: SSEResponseState) {
         self.channel = channel
         self.events = events
         self.heartbeats = heartbeats
+        self.response = response
+    }
+
+    /// The response's status once its head has come, waiting up to 3 s; nil if none came.
+    func status() async throws -> Int? {
+        try await eventually(attempts: 60) { self.response.status != nil }
+        return self.response.status
     }
 
     /// The next `count` events (heartbeats and comments skipped), or fewer if none come within `timeout`.
@@ -73,13 +85,17 @@ private final class SSEParser: ChannelInboundHandler {
 
     let continuation: AsyncStream<SSEClient.Event>.Continuation
     let heartbeats: HeartbeatCount
+    let response: SSEResponseState
     private var raw: [UInt8] = []
     private var headDone = false
+    /// The body's length when the head gave one (a response that is not a stream).
+    private var contentLength: Int?
     private var body: [UInt8] = []
 
-    init(continuation: AsyncStream<SSEClient.Event>.Continuation, heartbeats: HeartbeatCount) {
+    init(continuation: AsyncStream<SSEClient.Event>.Continuation, heartbeats: HeartbeatCount, response: SSEResponseState) {
         self.continuation = continuation
         self.heartbeats = heartbeats
+        self.response = response
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -87,13 +103,26 @@ private final class SSEParser: ChannelInboundHandler {
         self.raw.append(contentsOf: buffer.readableBytesView)
         if !self.headDone {
             guard let end = Self.find([13, 10, 13, 10], in: self.raw) else { return }
+            // "HTTP/1.1 200 OK": the status is the second word of the first line.
+            let head = String(decoding: self.raw[..<end], as: UTF8.self).split(separator: "\r\n")
+            self.response.setStatus(head.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) })
+            self.contentLength = head.lazy.compactMap { line -> Int? in
+                guard line.lowercased().hasPrefix("content-length:") else { return nil }
+                return Int(line.dropFirst(15).trimmingCharacters(in: .whitespaces))
+            }.first
             self.raw.removeFirst(end + 4)
             self.headDone = true
+        }
+        if let contentLength = self.contentLength {
+            // Not chunked: the body ends after its length.
+            if self.raw.count >= contentLength { self.response.setEnded() }
+            return
         }
         // Chunks: <hex size>\r\n<bytes>\r\n
         while let lineEnd = Self.find([13, 10], in: self.raw) {
             guard let size = Int(String(decoding: self.raw[..<lineEnd], as: UTF8.self), radix: 16) else { break }
             guard self.raw.count >= lineEnd + 2 + size + 2 else { break }
+            if size == 0 { self.response.setEnded() }
             self.body.append(contentsOf: self.raw[(lineEnd + 2)..<(lineEnd + 2 + size)])
             self.raw.removeFirst(lineEnd + 2 + size + 2)
         }
@@ -130,4 +159,13 @@ final class HeartbeatCount: Sendable {
     private let count = Mutex(0)
     func increment() { self.count.withLock { $0 += 1 } }
     var value: Int { self.count.withLock { $0 } }
+}
+
+/// What an `SSEClient` has seen of the response: its status, and whether the body ended cleanly.
+final class SSEResponseState: Sendable {
+    private let state = Mutex<(status: Int?, ended: Bool)>((nil, false))
+    func setStatus(_ status: Int?) { self.state.withLock { $0.status = status } }
+    func setEnded() { self.state.withLock { $0.ended = true } }
+    var status: Int? { self.state.withLock { $0.status } }
+    var ended: Bool { self.state.withLock { $0.ended } }
 }
