@@ -74,13 +74,14 @@ extension SessionEventStream {
                     } catch where Task.isCancelled {
                         return nil
                     }
-                    self.batch = try SessionEventStream.streamEvents(in: reply)
+                    let entries = StreamEntry.entries(ofStreams: reply)
+                    self.batch = try entries.events()
                     self.position = 0
                     if self.pendingFrom != nil {
                         // By the entries' ids, not the events': an entry trimmed from the stream
                         // comes back without its event, and must not end the re-read early.
-                        self.pendingFrom = SessionEventStream.lastEntryId(in: reply)
-                        try await link.acknowledgeTrimmedEntries(of: reply)
+                        self.pendingFrom = entries.last?.id
+                        try await link.acknowledgeTrimmed(entries)
                         if Task.isCancelled { return nil }
                     }
                 }
@@ -118,11 +119,11 @@ final class ConsumerLink: Sendable {
         self.connection = stream.keptConnection()
     }
 
-    /// Acknowledges the entries of a reply of pending entries that were trimmed from the stream:
-    /// they can never be delivered, and would otherwise stay in the group's pending list for good.
-    /// A failure because the reading task was cancelled is no failure: the caller ends.
-    func acknowledgeTrimmedEntries(of reply: RESPValue) async throws {
-        let trimmed = SessionEventStream.trimmedEntryIds(in: reply)
+    /// Acknowledges those of `entries` (this consumer's pending ones) that were trimmed from the
+    /// stream: they can never be delivered, and would otherwise stay in the group's pending list
+    /// for good. A failure because the reading task was cancelled is no failure: the caller ends.
+    func acknowledgeTrimmed(_ entries: [StreamEntry]) async throws {
+        let trimmed = entries.trimmedIds
         guard !trimmed.isEmpty else { return }
         do {
             _ = try await self.connection.send(RESPCommand("XACK", arguments: [self.stream.key, self.group] + trimmed))

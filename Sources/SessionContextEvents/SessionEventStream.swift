@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 import RedisClient
 
 /// Reads a tenant's durable event stream (`sc:events:{tenant}`), which keeps every event, not
@@ -45,7 +44,7 @@ public struct SessionEventStream: Sendable {
     public func read(after id: String = "0", count: Int = 100) async throws -> [SessionEvent] {
         try await self.withConnection { connection in
             let reply = try await connection.send(RESPCommand("XRANGE", self.key, "(" + id, "+", "COUNT", String(count)))
-            return try Self.events(in: reply)
+            return try StreamEntry.entries(in: reply).events()
         }
     }
 
@@ -84,13 +83,13 @@ public struct SessionEventStream: Sendable {
         var last = id
         if last == "$" {
             let newest = try await connection.send(RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1"))
-            last = try Self.events(in: newest).first?.id ?? "0"
+            last = StreamEntry.entries(in: newest).first?.id ?? "0"
         }
         while !Task.isCancelled {
             let reply = try await connection.send(
                 RESPCommand("XREAD", "COUNT", "100", "BLOCK", String(self.blockTime.milliseconds), "STREAMS", self.key, last)
             )
-            let events = try Self.streamEvents(in: reply)
+            let events = try StreamEntry.entries(ofStreams: reply).events()
             if events.isEmpty, case .dropped = continuation.yield(nil) { throw ReaderTooSlow() }
             for event in events {
                 last = event.id ?? last
@@ -121,66 +120,11 @@ public struct SessionEventStream: Sendable {
         RedisKeptConnection(to: self.endpoint, connectTimeout: Self.connectTimeout, commandTimeout: self.commandTimeout)
     }
 
-    func withConnection<Value: Sendable>(_ body: (RedisConnection) async throws -> Value) async throws -> Value {
-        let connection = try await RedisConnection.connect(
-            to: self.endpoint,
-            on: MultiThreadedEventLoopGroup.singleton.any(),
-            connectTimeout: Self.connectTimeout,
-            commandTimeout: self.commandTimeout
-        )
-        do {
-            let value = try await body(connection)
-            await connection.close()
-            return value
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
-
-    /// Events of an `XRANGE` reply: `[[id, [field, value, …]], …]`.
-    static func events(in reply: RESPValue) throws -> [SessionEvent] {
-        try (reply.array ?? []).compactMap { entry in
-            guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let fields = parts[1].array else { return nil }
-            var index = 0
-            while index + 1 < fields.count {
-                if fields[index].string == "event", case .bulkString(let payload) = fields[index + 1] {
-                    return try SessionEvent.decode(payload.readableBytesView, id: id)
-                }
-                index += 2
-            }
-            return nil
-        }
-    }
-
-    /// The id of the last entry of an `XREAD`/`XREADGROUP` reply, whether or not it still holds
-    /// its event (a pending entry trimmed from the stream comes back without fields); nil for none.
-    static func lastEntryId(in reply: RESPValue) -> String? {
-        guard let streams = reply.array else { return nil }
-        return streams.lazy.compactMap { $0.array?.last?.array?.last?.array?.first?.string }.last
-    }
-
-    /// The ids of the entries of an `XREADGROUP` reply of pending entries that came back without
-    /// fields: entries trimmed from the stream since they were delivered.
-    static func trimmedEntryIds(in reply: RESPValue) -> [String] {
-        guard let streams = reply.array else { return [] }
-        return streams.flatMap { stream in
-            (stream.array?.last?.array ?? []).compactMap { entry in
-                guard let parts = entry.array, parts.count == 2, parts[1].isNull else { return nil }
-                return parts[0].string
-            }
-        }
-    }
-
-    /// Events of an `XREAD`/`XREADGROUP` reply: `[[key, entries]]`, or nil when none came.
-    static func streamEvents(in reply: RESPValue) throws -> [SessionEvent] {
-        guard let streams = reply.array else { return [] }
-        var events: [SessionEvent] = []
-        for stream in streams {
-            guard let parts = stream.array, parts.count == 2 else { continue }
-            events += try self.events(in: parts[1])
-        }
-        return events
+    /// Runs `body` with a connection of its own, shut when `body` returns.
+    func withConnection<Value: Sendable>(_ body: (RedisKeptConnection) async throws -> Value) async throws -> Value {
+        let connection = self.keptConnection()
+        defer { connection.shutDown() }
+        return try await body(connection)
     }
 }
 

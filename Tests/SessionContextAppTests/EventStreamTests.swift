@@ -141,26 +141,22 @@ struct EventStreamTests {
 
     @Test("A live reader that leaves frees its Redis connection at once, not after its block time")
     func tailReaderLeaves() async throws {
-        // A Redis of its own: the only blocked client on it is this reader's.
+        // A Redis of its own: the only reader of a stream on it is this one.
         let server = try RedisServer.start()
         defer { server.stop() }
         let probe = RedisProbe(endpoint: server.endpoint)
         let stream = SessionEventStream(endpoint: server.endpoint, tenant: Fixture.uniqueTenant(), blockTime: .seconds(30))
         try await Self.store(1...1, in: stream, probe)
-        let blocked = { @Sendable () async throws -> Int? in
-            let info = try await probe.send(RESPCommand("INFO", "clients")).string ?? ""
-            return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("blocked_clients:") }.flatMap { Int($0.dropFirst(16)) }
-        }
         let sawFirst = ManagedFlag()
         let reader = Task {
             for try await event in stream.tail(after: "0") where event?.version == 1 { sawFirst.set() }
         }
         #expect(try await eventually(attempts: 60) { sawFirst.value })
         // The reader waits in its next blocking read; then it leaves.
-        #expect(try await eventually { try await blocked() == 1 })
+        #expect(try await eventually { try await probe.tailConnections() == 1 })
         reader.cancel()
         // Its read ends well before the 30 s block time.
-        #expect(try await eventually(attempts: 40) { try await blocked() == 0 })
+        #expect(try await eventually(attempts: 40) { try await probe.tailConnections() == 0 })
     }
 
     @Test("A restarted consumer reads its pending events past entries trimmed from the stream, and acknowledges those", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))

@@ -71,7 +71,7 @@ struct ServerSentEventsTests {
             let resumed = await second.next(5)
             // Idle, the stream carries heartbeat comments (every second in the tests).
             try await Task.sleep(for: .milliseconds(2500))
-            #expect(second.heartbeats.value >= 1)
+            #expect(second.response.heartbeats >= 1)
             await second.close()
             #expect(resumed.compactMap { try? JSONParser().parse(Array($0.data.utf8))[member: "version"]?.intValue } == [4, 5, 6, 7, 8])
             #expect(Set(resumed.map(\.id)).isDisjoint(with: seen.map(\.id)))
@@ -91,7 +91,7 @@ struct ServerSentEventsTests {
             // The subscriber's tail is reading the stream (within 3 s, on a loaded machine).
             var tailing = false
             for _ in 0..<60 where !tailing {
-                tailing = try await Self.tailConnections(probe) >= 1
+                tailing = try await probe.tailConnections() >= 1
                 if !tailing { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(tailing)
@@ -106,7 +106,7 @@ struct ServerSentEventsTests {
             }
             var dropped = false
             for _ in 0..<100 {
-                if try await Self.tailConnections(probe) == 0 { dropped = true; break }
+                if try await probe.tailConnections() == 0 { dropped = true; break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(dropped, "the stalled subscriber's stream is still being served")
@@ -126,9 +126,9 @@ struct ServerSentEventsTests {
             let port = try #require(client.port)
             let path = "/session-context/\(fixture.tenant)/events"
             let first = try await SSEClient.connect(port: port, path: path, token: token)
-            #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
+            #expect(try await eventually(attempts: 60) { try await probe.tailConnections() == 1 })
             await first.close()
-            #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 0 })
+            #expect(try await eventually(attempts: 60) { try await probe.tailConnections() == 0 })
             // The slot is free: the next subscriber is served (not 503) and follows the stream. (The
             // slot is given back just after the Redis connection closes: a 503 in between is retried.)
             var served: SSEClient?
@@ -139,7 +139,7 @@ struct ServerSentEventsTests {
                 return false
             }
             let second = try #require(served)
-            #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
+            #expect(try await eventually(attempts: 60) { try await probe.tailConnections() == 1 })
             _ = try await client.send(.put, "/session-context/\(fixture.tenant)/context/s1?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
             #expect(await second.next(1).first?.type == "created")
             await second.close()
@@ -158,7 +158,7 @@ struct ServerSentEventsTests {
         let path = "/session-context/\(tenant)/events"
         let probe = RedisProbe(endpoint: server.endpoint)
         let before = try await SSEClient.connect(port: worker.port, path: path, token: token)
-        #expect(try await eventually(attempts: 60) { try await Self.tailConnections(probe) == 1 })
+        #expect(try await eventually(attempts: 60) { try await probe.tailConnections() == 1 })
         worker.terminate()
         // Draining (4 s): /health/ready says 503, the worker still answers.
         #expect(try await eventually(attempts: 60) {
@@ -175,11 +175,5 @@ struct ServerSentEventsTests {
         await before.close()
         await during.close()
         #expect(await worker.waitForExit(timeout: 15) == 0)
-    }
-
-    /// Connections of this Redis blocked in (or last running) XREAD: the event tails.
-    static func tailConnections(_ probe: RedisProbe) async throws -> Int {
-        let list = try await probe.send(RESPCommand("CLIENT", "LIST")).string ?? ""
-        return list.split(separator: "\n").filter { $0.contains(" cmd=xread ") }.count
     }
 }

@@ -31,18 +31,22 @@ public final class RedisKeptConnection: Sendable {
 
     /// Closes the connection; the next command opens another.
     public func close() {
-        self.state.withLock { state in
-            defer { state.connection = nil }
-            return state.connection
-        }?.closeSoon()
+        self.close(forGood: false)
     }
 
     /// Closes the connection for good, ending a command under way (a blocking read) at once: later
     /// commands fail with ``RedisError/Code/shutdown``, and a connection that is being opened as
     /// this is called is closed as soon as it is up.
     public func shutDown() {
+        self.close(forGood: true)
+    }
+
+    private func close(forGood: Bool) {
         self.state.withLock { state in
-            defer { state.connection = nil; state.isShutDown = true }
+            defer {
+                state.connection = nil
+                if forGood { state.isShutDown = true }
+            }
             return state.connection
         }?.closeSoon()
     }

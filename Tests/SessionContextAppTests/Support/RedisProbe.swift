@@ -52,6 +52,12 @@ struct RedisProbe: Sendable {
         try await self.send(RESPCommand("PTTL", key)).int ?? -2
     }
 
+    /// Connections of this Redis blocked in (or last running) XREAD: the event tails.
+    func tailConnections() async throws -> Int {
+        let list = try await self.send(RESPCommand("CLIENT", "LIST")).string ?? ""
+        return list.split(separator: "\n").filter { $0.contains(" cmd=xread ") }.count
+    }
+
     func exists(_ key: String) async throws -> Bool {
         try await self.send(RESPCommand("EXISTS", key)).int == 1
     }

@@ -15,21 +15,18 @@ final class SSEClient: Sendable {
 
     let channel: any Channel
     private let events: AsyncStream<Event>
-    /// Heartbeat comments received so far.
-    let heartbeats: HeartbeatCount
-    /// The response's status and whether its body has ended cleanly (the last, empty chunk came).
+    /// What has come of the response: its status, heartbeats, and whether its body has ended cleanly.
     let response: SSEResponseState
 
     static func connect(port: Int, path: String, token: String, lastEventId: String? = nil, reading: Bool = true) async throws -> SSEClient {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
-        let heartbeats = HeartbeatCount()
         let response = SSEResponseState()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.autoRead, value: reading)
             .channelOption(.socketOption(.so_rcvbuf), value: 4096)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation, heartbeats: heartbeats, response: response))
+                    try channel.pipeline.syncOperations.addHandler(SSEParser(continuation: continuation, response: response))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -37,13 +34,12 @@ final class SSEClient: Sendable {
         if let lastEventId { request += "Last-Event-ID: \(lastEventId)\r\n" }
         request += "\r\n"
         try await channel.writeAndFlush(ByteBuffer(string: request))
-        return SSEClient(channel: channel, events: stream, heartbeats: heartbeats, response: response)
+        return SSEClient(channel: channel, events: stream, response: response)
     }
 
-    private init(channel: any Channel, events: AsyncStream<Event>, heartbeats: HeartbeatCount, response: SSEResponseState) {
+    private init(channel: any Channel, events: AsyncStream<Event>, response: SSEResponseState) {
         self.channel = channel
         self.events = events
-        self.heartbeats = heartbeats
         self.response = response
     }
 
@@ -84,7 +80,6 @@ private final class SSEParser: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     let continuation: AsyncStream<SSEClient.Event>.Continuation
-    let heartbeats: HeartbeatCount
     let response: SSEResponseState
     private var raw: [UInt8] = []
     private var headDone = false
@@ -92,9 +87,8 @@ private final class SSEParser: ChannelInboundHandler {
     private var contentLength: Int?
     private var body: [UInt8] = []
 
-    init(continuation: AsyncStream<SSEClient.Event>.Continuation, heartbeats: HeartbeatCount, response: SSEResponseState) {
+    init(continuation: AsyncStream<SSEClient.Event>.Continuation, response: SSEResponseState) {
         self.continuation = continuation
-        self.heartbeats = heartbeats
         self.response = response
     }
 
@@ -130,7 +124,7 @@ private final class SSEParser: ChannelInboundHandler {
         while let end = Self.find([10, 10], in: self.body) {
             let block = String(decoding: self.body[..<end], as: UTF8.self)
             self.body.removeFirst(end + 2)
-            if block.hasPrefix(": heartbeat") { self.heartbeats.increment() }
+            if block.hasPrefix(": heartbeat") { self.response.addHeartbeat() }
             var event = SSEClient.Event(id: "", type: "", data: "")
             for line in block.split(separator: "\n") {
                 if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)) }
@@ -154,18 +148,15 @@ private final class SSEParser: ChannelInboundHandler {
     }
 }
 
-/// A counter the parser bumps for each heartbeat comment.
-final class HeartbeatCount: Sendable {
-    private let count = Mutex(0)
-    func increment() { self.count.withLock { $0 += 1 } }
-    var value: Int { self.count.withLock { $0 } }
-}
-
-/// What an `SSEClient` has seen of the response: its status, and whether the body ended cleanly.
+/// What an `SSEClient` has seen of the response: its status, its heartbeat comments, and whether
+/// the body ended cleanly.
 final class SSEResponseState: Sendable {
-    private let state = Mutex<(status: Int?, ended: Bool)>((nil, false))
+    private let state = Mutex<(status: Int?, heartbeats: Int, ended: Bool)>((nil, 0, false))
     func setStatus(_ status: Int?) { self.state.withLock { $0.status = status } }
+    func addHeartbeat() { self.state.withLock { $0.heartbeats += 1 } }
     func setEnded() { self.state.withLock { $0.ended = true } }
     var status: Int? { self.state.withLock { $0.status } }
+    /// Heartbeat comments received so far.
+    var heartbeats: Int { self.state.withLock { $0.heartbeats } }
     var ended: Bool { self.state.withLock { $0.ended } }
 }
