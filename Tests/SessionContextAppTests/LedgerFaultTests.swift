@@ -16,14 +16,25 @@ import Testing
 ///
 /// Redis runs with `appendfsync always`, as a deployment that promises "nothing acknowledged is
 /// lost" across a Redis crash must (see the README): the restarted server reloads its AOF.
+///
+/// Outside its faults, Redis may still stall on its own: an `fsync` on a busy disk, or the other
+/// suites holding both cores. A ``RedisStallWatch`` records such stalls from outside the service;
+/// a 503 in one (or while the pool reconnects after it) is the service doing what it must, and
+/// is told apart from a 503 that a worker fault caused.
 @Suite("Faults under load, with a ledger", .serialized)
 struct LedgerFaultTests {
     static let commandTimeout: Duration = .milliseconds(300)
+    /// How long a worker's pool may take to be back after Redis stalled: a connection attempt
+    /// (the connect timeout) after the longest reconnect backoff (1 s).
+    static let reconnectBound: Duration = .milliseconds(300 + 1000)
 
     @Test("Redis SIGKILL and restart, SIGSTOP, a worker SIGKILLed, a worker SIGTERMed: only 503s in the faults, every acknowledged write kept")
     func faultsUnderLoad() async throws {
-        let redis = try RedisServer.start(arguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        let redis = try RedisServer.start(arguments: ["--appendonly", "yes", "--appendfsync", "always", "--latency-monitor-threshold", "100"])
         defer { redis.stop() }
+        let watch = RedisStallWatch(endpoint: redis.endpoint)
+        let watching = Task { await watch.run() }
+        defer { watching.cancel() }
         let environment = WorkerProcessTests.environment(redis: redis.url).merging([
             "SESSION_CONTEXT_REDIS_TIMEOUT_MS": "300", "SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS": "300",
         ]) { $1 }
@@ -73,8 +84,15 @@ struct LedgerFaultTests {
             for try await result in group where result != nil { timeline = result }
             return timeline!
         }
+        watching.cancel()
         let outcomes = load.outcomes
         let acknowledged = load.ledger
+        // Each stall as "when, after Redis was killed: how long".
+        let stalls = watch.stalls.map { "\($0.start - timeline.redisKilled): \($0.end - $0.start)" }
+        // A 503 while Redis was seen stalled from outside, or while the pool reconnected after it.
+        let inStall = { (outcome: LedgerLoad.Outcome) -> Bool in
+            outcome.status == 503 && watch.overlaps(start: outcome.start, end: outcome.end, aftermath: Self.reconnectBound)
+        }
         let killed = workers[0].port, terminated = workers[1].port
         let slowest = { (selection: [LedgerLoad.Outcome]) -> Duration in selection.map(\.elapsed).max() ?? .zero }
         let statuses = { (selection: [LedgerLoad.Outcome]) -> [Int?] in selection.map(\.status) }
@@ -94,7 +112,9 @@ struct LedgerFaultTests {
         // Full service within 2 s of Redis's return, without a worker restart.
         let afterReturn = outcomes.filter { $0.start > timeline.redisBack + .seconds(2) && $0.end < timeline.redisFrozen }
         #expect(!afterReturn.isEmpty)
-        #expect(afterReturn.allSatisfy { $0.status == 204 }, "\(afterReturn.filter { $0.status != 204 }.count) failures after Redis returned")
+        let failedAfterReturn = afterReturn.filter { $0.status != 204 && !inStall($0) }
+        let failuresAfterReturn = failedAfterReturn.count
+        #expect(failuresAfterReturn == 0, "\(failedAfterReturn.count) failures after Redis returned; Redis stalls: \(stalls)")
         let firstSuccess = outcomes.filter { $0.start > timeline.redisBack && $0.status == 204 }.map(\.end).min()
         let recovery: Duration? = firstSuccess.map { $0 - timeline.redisBack }
         #expect(recovery != nil && recovery! < .seconds(2), "first success \(String(describing: recovery)) after Redis returned")
@@ -115,8 +135,10 @@ struct LedgerFaultTests {
         #expect(lost.allSatisfy(explained), "\(lost.filter { !explained($0) }.count) requests failed outside the worker faults")
         let afterKill = outcomes.filter { $0.start > timeline.workerKilled + .milliseconds(200) }
         #expect(afterKill.filter { $0.status == 204 }.count > 50)
-        let unexplained = afterKill.filter { $0.status != 204 && !explained($0) }
-        #expect(unexplained.isEmpty, "\(unexplained.map { "port \($0.port == killed ? "killed" : $0.port == terminated ? "terminated" : "kept") status \($0.status.map(String.init) ?? "none") sent \($0.start - timeline.redisThawed) after the thaw, \($0.start - timeline.workerKilled) after the kill, taking \($0.elapsed)" })")
+        let unexplained = afterKill.filter { $0.status != 204 && !explained($0) && !inStall($0) }
+        let excused = (afterReturn + afterKill).filter { $0.status != 204 && !explained($0) && inStall($0) }.count
+        let unexplainedFailures = unexplained.count
+        #expect(unexplainedFailures == 0, "Redis stalls: \(stalls); \(unexplained.map { "port \($0.port == killed ? "killed" : $0.port == terminated ? "terminated" : "kept") status \($0.status.map(String.init) ?? "none") sent \($0.start - timeline.redisThawed) after the thaw, \($0.start - timeline.workerKilled) after the kill, taking \($0.elapsed)" })")
         // SIGTERM: every request in flight at the stop was answered with success; the process exits 0.
         let inFlight = outcomes.filter { $0.port == terminated && $0.start < timeline.workerTerminated && $0.end > timeline.workerTerminated }
         #expect(inFlight.allSatisfy { $0.status == 204 }, "\(statuses(inFlight))")
@@ -134,9 +156,14 @@ struct LedgerFaultTests {
             let stored = try await probe.send(RESPCommand("HGET", SessionAddress(tenant: tenant, sessionId: entry.session).key, entry.field))
             if stored.string != entry.value { missing.append(entry) }
         }
+        // Redis's own record of its slow events, each as "event: latest ms, max ms".
+        let latency = try await probe.send(RESPCommand("LATENCY", "LATEST")).array?.compactMap { event in
+            event.array.map { "\($0[0].string ?? "?"): \($0[2].int ?? 0) ms, max \($0[3].int ?? 0) ms" }
+        } ?? []
         print("ledger: \(acknowledged.count) acknowledged writes checked, \(missing.count) missing; \(outcomes.count) requests, "
               + "\(outcomes.filter { $0.status == 503 }.count) 503s, \(lost.count) connection failures; first success \(recovery.map { "\($0)" } ?? "-") "
-              + "after Redis returned; slowest answer while frozen \(slowest(whileFrozen))")
+              + "after Redis returned; slowest answer while frozen \(slowest(whileFrozen)); \(excused) 503s outside the faults "
+              + "in Redis stalls (when, after Redis was killed: how long): \(stalls); Redis latency events: \(latency)")
         #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged writes are not in Redis: \(missing.prefix(5))")
     }
 }
