@@ -48,6 +48,23 @@ public struct SessionEventStream: Sendable {
         }
     }
 
+    /// The id of the newest stored event, or `"0"` when none is stored, asked through `redis` (the
+    /// stream's Redis): a tail after it gets every event appended from the moment of the call on.
+    ///
+    /// A server that answers a live subscriber takes this id *before* its answer, so that a change
+    /// the subscriber makes as soon as it is answered is never before the start of its stream.
+    public func newestId(via redis: RedisRouter) async throws -> String {
+        Self.newestId(in: try await redis.send(self.newestEntry, key: self.key))
+    }
+
+    /// The command that reads the newest stored entry.
+    private var newestEntry: RESPCommand { RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1") }
+
+    /// The id in a reply to ``newestEntry``.
+    private static func newestId(in reply: RESPValue) -> String {
+        StreamEntry.entries(in: reply).first?.id ?? "0"
+    }
+
     /// Why a tail ended: its reader fell more than its buffer behind.
     public struct ReaderTooSlow: Error, Sendable {}
 
@@ -82,8 +99,7 @@ public struct SessionEventStream: Sendable {
     ) async throws {
         var last = id
         if last == "$" {
-            let newest = try await connection.send(RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1"))
-            last = StreamEntry.entries(in: newest).first?.id ?? "0"
+            last = Self.newestId(in: try await connection.send(self.newestEntry))
         }
         while !Task.isCancelled {
             let reply = try await connection.send(

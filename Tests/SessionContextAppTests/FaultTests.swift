@@ -31,6 +31,8 @@ struct FaultTests {
             }
             #expect(try await client.send(.get, "/health/ready").status == .serviceUnavailable)
             #expect(try await client.send(.post, path + "/attributes", token: token, json: #"{"key":"a","value":"b"}"#).status == .serviceUnavailable)
+            // An event subscriber is told at once too, not given a stream that breaks.
+            #expect(try await client.send(.get, "/session-context/\(fixture.tenant)/events", token: token).status == .serviceUnavailable)
 
             try server.restart()
             // The data was not persisted (a fresh server): the session is gone, but the service answers.

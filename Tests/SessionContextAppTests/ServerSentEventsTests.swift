@@ -24,7 +24,8 @@ struct ServerSentEventsTests {
         let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
         let storefront = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), sid: "s1"))
         let subscriber = try await SSEClient.connect(port: workerB.port, path: "/session-context/\(tenant)/events", token: token)
-        try await Task.sleep(for: .milliseconds(200))
+        // Once answered, the subscriber gets every change from then on.
+        #expect(try await subscriber.status() == 200)
         let headers: HTTPFields = [.authorization: "Bearer \(token)", .contentType: "application/json"]
         try await TestClient.withClient(host: "127.0.0.1", port: workerA.port) { client async throws in
             _ = try await client.execute(TestClient.Request("/session-context/\(tenant)/context/s1?upsert=true", method: .put, headers: headers, body: ByteBuffer(string: #"{"metadata":{"version":0}}"#)))
@@ -46,6 +47,36 @@ struct ServerSentEventsTests {
         }
         await workerA.kill()
         await workerB.kill()
+    }
+
+    @Test("A change made as soon as the subscription is answered reaches the subscriber (no Last-Event-ID: everything after the answer)", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    func changeRightAfterAnswer() async throws {
+        // Over TLS, as with a Redis on another host: a new connection to Redis takes a handshake,
+        // where the change goes over a connection of the worker's pool that is already open.
+        let server = try RedisServer.startTLS()
+        defer { server.stop() }
+        let url = "rediss://127.0.0.1:\(server.port)/0?ca=\(server.caFile)"
+        let fixture = try Fixture(endpoint: try RedisEndpoint(url: url)) { $0.redisURL = url; $0.sseMaximumClients = 64 }
+        let token = try await fixture.managementToken()
+        try await fixture.withLiveApp { client async throws in
+            let port = try #require(client.port)
+            // 24 subscribers at once; each, as soon as it is answered, changes a session of its own.
+            let missed = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for index in 0..<24 {
+                    group.addTask {
+                        let subscriber = try await SSEClient.connect(port: port, path: "/session-context/\(fixture.tenant)/events", token: token)
+                        guard try await subscriber.status() == 200 else { return index }
+                        let put = try await client.send(.put, "/session-context/\(fixture.tenant)/context/r\(index)?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+                        #expect(put.status == .noContent)
+                        let own = await subscriber.first(timeout: .seconds(3)) { $0.type == "created" && $0.data.contains(#""sessionId":"r\#(index)""#) }
+                        await subscriber.close()
+                        return own == nil ? index : nil
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { missed, index in if let index { missed.append(index) } }
+            }
+            #expect(missed.isEmpty, "subscribers whose own change did not reach them: \(missed.sorted())")
+        }
     }
 
     @Test("Reconnecting with Last-Event-ID loses nothing and repeats nothing", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
@@ -70,8 +101,7 @@ struct ServerSentEventsTests {
             let second = try await SSEClient.connect(port: port, path: path, token: token, lastEventId: seen.last?.id)
             let resumed = await second.next(5)
             // Idle, the stream carries heartbeat comments (every second in the tests).
-            try await Task.sleep(for: .milliseconds(2500))
-            #expect(second.response.heartbeats >= 1)
+            #expect(try await eventually(attempts: 60) { second.response.heartbeats >= 1 })
             await second.close()
             #expect(resumed.compactMap { try? JSONParser().parse(Array($0.data.utf8))[member: "version"]?.intValue } == [4, 5, 6, 7, 8])
             #expect(Set(resumed.map(\.id)).isDisjoint(with: seen.map(\.id)))
@@ -89,12 +119,7 @@ struct ServerSentEventsTests {
             let port = try #require(client.port)
             let stalled = try await SSEClient.connect(port: port, path: "/session-context/\(fixture.tenant)/events", token: token, reading: false)
             // The subscriber's tail is reading the stream (within 3 s, on a loaded machine).
-            var tailing = false
-            for _ in 0..<60 where !tailing {
-                tailing = try await probe.tailConnections() >= 1
-                if !tailing { try await Task.sleep(for: .milliseconds(50)) }
-            }
-            #expect(tailing)
+            #expect(try await eventually(attempts: 60) { try await probe.tailConnections() >= 1 })
             // Large events: each names 300 attributes of 200 characters in `changed`.
             for round in 0..<120 {
                 let attributes = (0..<300).map { #""\#(String(repeating: "n", count: 190))\#(round)-\#($0)":"v""# }.joined(separator: ",")
@@ -104,11 +129,7 @@ struct ServerSentEventsTests {
                 )
                 #expect(response.status == .noContent)
             }
-            var dropped = false
-            for _ in 0..<100 {
-                if try await probe.tailConnections() == 0 { dropped = true; break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            let dropped = try await eventually(every: .milliseconds(100)) { try await probe.tailConnections() == 0 }
             #expect(dropped, "the stalled subscriber's stream is still being served")
             await stalled.close()
         }

@@ -9,7 +9,7 @@ import Synchronization
 /// `GET /session-context/{tenant}/events` (management scope): the tenant's change events as
 /// server-sent events, read from the tenant's durable stream. Each event's `id:` is its stream
 /// id; a client that reconnects with `Last-Event-ID` gets everything after it that the stream
-/// still holds. A comment line every heartbeat interval keeps idle connections open; a client
+/// still holds, and a client without one every event after its answer. A comment line every heartbeat interval keeps idle connections open; a client
 /// whose write stalls longer than the write timeout is disconnected.
 struct EventsController {
     typealias Context = AppRequestContext
@@ -31,12 +31,11 @@ struct EventsController {
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
         let tenant = try context.verifiedIdentity.tenant
         let given = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["from"].map(String.init)
-        // "$" (only new events) is what no Last-Event-ID means; the contract's pattern admits no
-        // other spelling of it.
+        // No Last-Event-ID means only new events; "$", Redis's spelling of that, is not a value the
+        // contract's pattern admits.
         guard given.map(Self.isStreamId) ?? true else {
             throw APIError.badRequest("Last-Event-ID must be a stream id such as 1763800000000-0 (or 0 for everything stored)")
         }
-        let start = given ?? "$"
         guard self.store.hasStream else {
             let reason = self.store.redis.isCluster ? "on a Redis Cluster" : "(stream length 0)"
             throw APIError(
@@ -51,10 +50,20 @@ struct EventsController {
             return Response(status: .ok, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: ": shutting down\n\n")))
         }
         let endpoint = try await self.store.redis.subscriptionEndpoint()
+        let stream = SessionEventStream(endpoint: endpoint, tenant: tenant, blockTime: self.heartbeat)
+        // Without a Last-Event-ID the stream starts after the newest event stored *now*, before the
+        // answer: a change the subscriber makes as soon as it is answered is in its stream. (The
+        // tail's own connection comes up only after the answer: starting from "$" there could begin
+        // after such a change, the more so with a Redis on another host or behind TLS.)
+        let start: String
+        if let given {
+            start = given
+        } else {
+            start = try await stream.newestId(via: self.store.redis)
+        }
         guard self.clients.enter(limit: self.maximumClients) else {
             throw APIError.unavailable("too many event subscribers on this worker")
         }
-        let stream = SessionEventStream(endpoint: endpoint, tenant: tenant, blockTime: self.heartbeat)
         let closeConnection = context.closeConnection
         let writeTimeout = self.writeTimeout
         let clients = self.clients

@@ -51,14 +51,25 @@ final class SSEClient: Sendable {
 
     /// The next `count` events (heartbeats and comments skipped), or fewer if none come within `timeout`.
     func next(_ count: Int, timeout: Duration = .seconds(5)) async -> [Event] {
+        await self.collect(timeout: timeout) { received in received.count == count }
+    }
+
+    /// The first of the coming events that `matches`, or nil if none comes within `timeout`.
+    func first(timeout: Duration = .seconds(5), where matches: @escaping @Sendable (Event) -> Bool) async -> Event? {
+        await self.collect(timeout: timeout) { received in received.last.map(matches) ?? false }.last
+    }
+
+    /// The coming events up to the one after which `done` holds, or none if it does not hold
+    /// within `timeout`.
+    private func collect(timeout: Duration, until done: @escaping @Sendable ([Event]) -> Bool) async -> [Event] {
         await withTaskGroup(of: [Event].self) { group in
             group.addTask {
                 var received: [Event] = []
                 for await event in self.events {
                     received.append(event)
-                    if received.count == count { break }
+                    if done(received) { return received }
                 }
-                return received
+                return []
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
