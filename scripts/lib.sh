@@ -80,7 +80,7 @@ finally:
 
 # start_redis PORT DIR: starts a private, non-persistent redis-server on 127.0.0.1:PORT with
 # DIR as its working directory (its log goes to DIR/redis.log), records its pid in REDIS_PID
-# and waits until it answers PING (at most about 10 s).
+# and waits until it answers PING (at most about 30 s, on a machine whose disk may be busy).
 start_redis() {
     local port="${1:?start_redis needs a port}"
     local dir="${2:?start_redis needs a directory}"
@@ -90,7 +90,7 @@ start_redis() {
     REDIS_PID=$!
     REDIS_PORT="$port"
     local attempt
-    for attempt in $(seq 1 100); do
+    for attempt in $(seq 1 300); do
         if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" = "PONG" ]; then
             return 0
         fi
@@ -103,7 +103,7 @@ start_redis() {
         sleep 0.1
     done
     stop_redis
-    die "redis-server on 127.0.0.1:$port did not answer PING within 10 s (log: $dir/redis.log)"
+    die "redis-server on 127.0.0.1:$port did not answer PING within 30 s (log: $dir/redis.log)"
 }
 
 # Stops the redis-server started by start_redis: TERM, up to 5 s, then KILL.

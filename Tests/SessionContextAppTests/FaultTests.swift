@@ -15,6 +15,7 @@ struct FaultTests {
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withApp { client async throws in
+            try await client.waitUntilReady()
             try await StorefrontAPITests.create(client, fixture, sid: sid)
             let path = "/session-context/\(fixture.tenant)/context/\(sid)"
             #expect(try await client.send(.get, path, token: token).status == .ok)
@@ -56,6 +57,7 @@ struct FaultTests {
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withApp { client async throws in
+            try await client.waitUntilReady()
             try await StorefrontAPITests.create(client, fixture, sid: sid)
             let path = "/session-context/\(fixture.tenant)/context/\(sid)"
             server.pause()

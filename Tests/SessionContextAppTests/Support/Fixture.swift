@@ -129,6 +129,13 @@ extension TestClientProtocol {
         }
         return response
     }
+
+    /// Waits (at most 5 s) until the worker is ready: its Redis pool has a connection. A worker
+    /// just started answers 503 until then, after the command timeout, on a loaded machine too.
+    func waitUntilReady() async throws {
+        let ready = try await eventually { try await self.send(.get, "/health/ready").status == .ok }
+        #expect(ready, "the worker did not become ready")
+    }
 }
 
 extension TestResponse {
