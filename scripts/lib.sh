@@ -80,7 +80,8 @@ finally:
 
 # start_redis PORT DIR: starts a private, non-persistent redis-server on 127.0.0.1:PORT with
 # DIR as its working directory (its log goes to DIR/redis.log), records its pid in REDIS_PID
-# and waits until it answers PING (at most about 30 s, on a machine whose disk may be busy).
+# and waits until it answers PING (at most 30 s: on a machine busy with other tests it can take
+# seconds).
 start_redis() {
     local port="${1:?start_redis needs a port}"
     local dir="${2:?start_redis needs a directory}"
@@ -89,8 +90,8 @@ start_redis() {
         --dir "$dir" --daemonize no >"$dir/redis.log" 2>&1 &
     REDIS_PID=$!
     REDIS_PORT="$port"
-    local attempt
-    for attempt in $(seq 1 300); do
+    local deadline=$((SECONDS + 30))
+    while [ "$SECONDS" -le "$deadline" ]; do
         if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null || true)" = "PONG" ]; then
             return 0
         fi

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SessionStore
@@ -32,8 +33,11 @@ struct FaultTests {
             }
             #expect(try await client.send(.get, "/health/ready").status == .serviceUnavailable)
             #expect(try await client.send(.post, path + "/attributes", token: token, json: #"{"key":"a","value":"b"}"#).status == .serviceUnavailable)
-            // An event subscriber is told at once too, not given a stream that breaks.
-            #expect(try await client.send(.get, "/session-context/\(fixture.tenant)/events", token: token).status == .serviceUnavailable)
+            // An event subscriber is told at once too, with or without a Last-Event-ID, not given a
+            // stream that breaks.
+            let events = "/session-context/\(fixture.tenant)/events"
+            #expect(try await client.send(.get, events, token: token).status == .serviceUnavailable)
+            #expect(try await client.send(.get, events, token: token, headers: [HTTPField.Name("Last-Event-ID")!: "0"]).status == .serviceUnavailable)
 
             try server.restart()
             // The data was not persisted (a fresh server): the session is gone, but the service answers.

@@ -18,15 +18,20 @@ import Testing
 /// lost" across a Redis crash must (see the README): the restarted server reloads its AOF.
 ///
 /// Outside its faults, Redis may still stall on its own: an `fsync` on a busy disk, or the other
-/// suites holding both cores. A ``RedisStallWatch`` records such stalls from outside the service;
-/// a 503 in one (or while the pool reconnects after it) is the service doing what it must, and
-/// is told apart from a 503 that a worker fault caused.
+/// suites holding both cores. A ``RedisStallWatch`` records such stalls beside the service; a
+/// 503 in one, or after it until that worker serves again, is the service doing what it must,
+/// and is told apart from a 503 that a worker fault caused.
 @Suite("Faults under load, with a ledger", .serialized)
 struct LedgerFaultTests {
-    static let commandTimeout: Duration = .milliseconds(300)
-    /// How long a worker's pool may take to be back after Redis stalled: a connection attempt
-    /// (the connect timeout) after the longest reconnect backoff (1 s).
-    static let reconnectBound: Duration = .milliseconds(300 + 1000)
+    /// The workers' command timeout and connect timeout, in milliseconds.
+    static let timeoutMilliseconds = 300
+    static let commandTimeout: Duration = .milliseconds(Self.timeoutMilliseconds)
+    static let connectTimeout: Duration = .milliseconds(Self.timeoutMilliseconds)
+    /// The pool's longest pause between reconnect attempts (its default).
+    static let maximumBackoff: Duration = .seconds(1)
+    /// How long a worker's pool may take to be back after Redis stalled: a command timeout closes
+    /// the connection, and the next attempt may come after the longest backoff.
+    static let reconnectBound: Duration = Self.connectTimeout + Self.maximumBackoff
 
     @Test("Redis SIGKILL and restart, SIGSTOP, a worker SIGKILLed, a worker SIGTERMed: only 503s in the faults, every acknowledged write kept")
     func faultsUnderLoad() async throws {
@@ -36,7 +41,8 @@ struct LedgerFaultTests {
         let watching = Task { await watch.run() }
         defer { watching.cancel() }
         let environment = WorkerProcessTests.environment(redis: redis.url).merging([
-            "SESSION_CONTEXT_REDIS_TIMEOUT_MS": "300", "SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS": "300",
+            "SESSION_CONTEXT_REDIS_TIMEOUT_MS": String(Self.timeoutMilliseconds),
+            "SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS": String(Self.timeoutMilliseconds),
         ]) { $1 }
         var started: [WorkerProcess] = []
         for _ in 0..<3 { started.append(try await WorkerProcess.start(environment: environment)) }
@@ -85,14 +91,28 @@ struct LedgerFaultTests {
             return timeline!
         }
         watching.cancel()
+        await watching.value
         let outcomes = load.outcomes
         let acknowledged = load.ledger
-        // Each stall as "when, after Redis was killed: how long".
-        let stalls = watch.stalls.map { "\($0.start - timeline.redisKilled): \($0.end - $0.start)" }
-        // A 503 while Redis was seen stalled from outside, or while the pool reconnected after it.
-        let inStall = { (outcome: LedgerLoad.Outcome) -> Bool in
-            outcome.status == 503 && watch.overlaps(start: outcome.start, end: outcome.end, aftermath: Self.reconnectBound)
+        let stalls = watch.stalls
+        // For each stall, when each worker served again: its first success sent after the stall,
+        // but no later than the reconnect bound.
+        let served: [[Int: ContinuousClock.Instant]] = stalls.map { stall in
+            var first: [Int: ContinuousClock.Instant] = [:]
+            for outcome in outcomes where outcome.status == 204 && outcome.start >= stall.end {
+                first[outcome.port] = min(first[outcome.port] ?? outcome.start, outcome.start)
+            }
+            return first.mapValues { min($0, stall.end + Self.reconnectBound) }
         }
+        // A 503 while Redis was seen stalled, or after that until its worker served again.
+        let inStall = { (outcome: LedgerLoad.Outcome) -> Bool in
+            outcome.status == 503 && stalls.indices.contains { index in
+                let stall = stalls[index]
+                return stall.start < outcome.end && outcome.start < served[index][outcome.port] ?? stall.end + Self.reconnectBound
+            }
+        }
+        // Each stall as "when, after Redis was killed: how long".
+        let stallTimes = stalls.map { "\($0.start - timeline.redisKilled): \($0.end - $0.start)" }
         let killed = workers[0].port, terminated = workers[1].port
         let slowest = { (selection: [LedgerLoad.Outcome]) -> Duration in selection.map(\.elapsed).max() ?? .zero }
         let statuses = { (selection: [LedgerLoad.Outcome]) -> [Int?] in selection.map(\.status) }
@@ -114,7 +134,7 @@ struct LedgerFaultTests {
         #expect(!afterReturn.isEmpty)
         let failedAfterReturn = afterReturn.filter { $0.status != 204 && !inStall($0) }
         let failuresAfterReturn = failedAfterReturn.count
-        #expect(failuresAfterReturn == 0, "\(failedAfterReturn.count) failures after Redis returned; Redis stalls: \(stalls)")
+        #expect(failuresAfterReturn == 0, "\(failedAfterReturn.count) failures after Redis returned; Redis stalls: \(stallTimes)")
         let firstSuccess = outcomes.filter { $0.start > timeline.redisBack && $0.status == 204 }.map(\.end).min()
         let recovery: Duration? = firstSuccess.map { $0 - timeline.redisBack }
         #expect(recovery != nil && recovery! < .seconds(2), "first success \(String(describing: recovery)) after Redis returned")
@@ -138,7 +158,7 @@ struct LedgerFaultTests {
         let unexplained = afterKill.filter { $0.status != 204 && !explained($0) && !inStall($0) }
         let excused = (afterReturn + afterKill).filter { $0.status != 204 && !explained($0) && inStall($0) }.count
         let unexplainedFailures = unexplained.count
-        #expect(unexplainedFailures == 0, "Redis stalls: \(stalls); \(unexplained.map { "port \($0.port == killed ? "killed" : $0.port == terminated ? "terminated" : "kept") status \($0.status.map(String.init) ?? "none") sent \($0.start - timeline.redisThawed) after the thaw, \($0.start - timeline.workerKilled) after the kill, taking \($0.elapsed)" })")
+        #expect(unexplainedFailures == 0, "Redis stalls: \(stallTimes); \(unexplained.map { "port \($0.port == killed ? "killed" : $0.port == terminated ? "terminated" : "kept") status \($0.status.map(String.init) ?? "none") sent \($0.start - timeline.redisThawed) after the thaw, \($0.start - timeline.workerKilled) after the kill, taking \($0.elapsed)" })")
         // SIGTERM: every request in flight at the stop was answered with success; the process exits 0.
         let inFlight = outcomes.filter { $0.port == terminated && $0.start < timeline.workerTerminated && $0.end > timeline.workerTerminated }
         #expect(inFlight.allSatisfy { $0.status == 204 }, "\(statuses(inFlight))")
@@ -156,14 +176,15 @@ struct LedgerFaultTests {
             let stored = try await probe.send(RESPCommand("HGET", SessionAddress(tenant: tenant, sessionId: entry.session).key, entry.field))
             if stored.string != entry.value { missing.append(entry) }
         }
-        // Redis's own record of its slow events, each as "event: latest ms, max ms".
-        let latency = try await probe.send(RESPCommand("LATENCY", "LATEST")).array?.compactMap { event in
-            event.array.map { "\($0[0].string ?? "?"): \($0[2].int ?? 0) ms, max \($0[3].int ?? 0) ms" }
+        // Redis's own record of its slow events since its restart, each as "event: latest ms, max ms".
+        let latency = (try? await probe.send(RESPCommand("LATENCY", "LATEST")))?.array?.compactMap { event -> String? in
+            guard let fields = event.array, fields.count >= 4 else { return nil }
+            return "\(fields[0].string ?? "?"): \(fields[2].int ?? 0) ms, max \(fields[3].int ?? 0) ms"
         } ?? []
         print("ledger: \(acknowledged.count) acknowledged writes checked, \(missing.count) missing; \(outcomes.count) requests, "
               + "\(outcomes.filter { $0.status == 503 }.count) 503s, \(lost.count) connection failures; first success \(recovery.map { "\($0)" } ?? "-") "
               + "after Redis returned; slowest answer while frozen \(slowest(whileFrozen)); \(excused) 503s outside the faults "
-              + "in Redis stalls (when, after Redis was killed: how long): \(stalls); Redis latency events: \(latency)")
+              + "in Redis stalls (when, after Redis was killed: how long): \(stallTimes); Redis latency events: \(latency)")
         #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged writes are not in Redis: \(missing.prefix(5))")
     }
 }

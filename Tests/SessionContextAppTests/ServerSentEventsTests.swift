@@ -65,10 +65,13 @@ struct ServerSentEventsTests {
                 for index in 0..<24 {
                     group.addTask {
                         let subscriber = try await SSEClient.connect(port: port, path: "/session-context/\(fixture.tenant)/events", token: token)
-                        guard try await subscriber.status() == 200 else { return index }
+                        guard try await subscriber.status() == 200 else {
+                            await subscriber.close()
+                            return index
+                        }
                         let put = try await client.send(.put, "/session-context/\(fixture.tenant)/context/r\(index)?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
                         #expect(put.status == .noContent)
-                        let own = await subscriber.first(timeout: .seconds(3)) { $0.type == "created" && $0.data.contains(#""sessionId":"r\#(index)""#) }
+                        let own = await subscriber.first { $0.type == "created" && $0.data.contains(#""sessionId":"r\#(index)""#) }
                         await subscriber.close()
                         return own == nil ? index : nil
                     }

@@ -9,8 +9,9 @@ import Synchronization
 /// `GET /session-context/{tenant}/events` (management scope): the tenant's change events as
 /// server-sent events, read from the tenant's durable stream. Each event's `id:` is its stream
 /// id; a client that reconnects with `Last-Event-ID` gets everything after it that the stream
-/// still holds, and a client without one every event after its answer. A comment line every heartbeat interval keeps idle connections open; a client
-/// whose write stalls longer than the write timeout is disconnected.
+/// still holds, and a client without one every event from just before its answer on. A comment
+/// line every heartbeat interval keeps idle connections open; a client whose write stalls longer
+/// than the write timeout is disconnected.
 struct EventsController {
     typealias Context = AppRequestContext
 
@@ -51,16 +52,14 @@ struct EventsController {
         }
         let endpoint = try await self.store.redis.subscriptionEndpoint()
         let stream = SessionEventStream(endpoint: endpoint, tenant: tenant, blockTime: self.heartbeat)
-        // Without a Last-Event-ID the stream starts after the newest event stored *now*, before the
-        // answer: a change the subscriber makes as soon as it is answered is in its stream. (The
+        // The newest stored id, asked before the answer. Without a Last-Event-ID the stream starts
+        // after it: a change the subscriber makes as soon as it is answered is in its stream. (The
         // tail's own connection comes up only after the answer: starting from "$" there could begin
-        // after such a change, the more so with a Redis on another host or behind TLS.)
-        let start: String
-        if let given {
-            start = given
-        } else {
-            start = try await stream.newestId(via: self.store.redis)
-        }
+        // after such a change, the more so with a Redis on another host or behind TLS.) Asked with
+        // a Last-Event-ID too, so that a Redis that is down gets every subscriber a 503 with
+        // Retry-After, as every other request, not a 200 whose stream breaks.
+        let newest = try await stream.newestId(via: self.store.redis)
+        let start = given ?? newest
         guard self.clients.enter(limit: self.maximumClients) else {
             throw APIError.unavailable("too many event subscribers on this worker")
         }

@@ -130,8 +130,9 @@ extension TestClientProtocol {
         return response
     }
 
-    /// Waits (at most 5 s) until the worker is ready: its Redis pool has a connection. A worker
-    /// just started answers 503 until then, after the command timeout, on a loaded machine too.
+    /// Waits until the worker is ready: its Redis pool has a connection. A worker just started
+    /// answers 503 until then (after its command timeout), which on a loaded machine can be the
+    /// first request's answer. Asks up to 100 times, 50 ms apart.
     func waitUntilReady() async throws {
         let ready = try await eventually { try await self.send(.get, "/health/ready").status == .ok }
         #expect(ready, "the worker did not become ready")

@@ -1,12 +1,14 @@
 import RedisClient
 import Synchronization
 
-/// Watches a Redis server from outside the service: a `PING` every 50 ms on a connection of its
-/// own, each one timed. A `PING` answered later than ``threshold``, or not at all, marks a period
-/// in which Redis (or the machine it runs on) could not serve anyone: a fault of the surroundings,
-/// not of the service, which must then answer 503 within its command timeout.
+/// Watches a Redis server beside the service: a `PING` every 50 ms on a connection of its own,
+/// each one timed. A `PING` answered later than ``threshold``, or not at all, marks a period in
+/// which Redis, or the machine it and the test run on, served nobody promptly; the service must
+/// then answer 503 within its command timeout. (The watch runs in the test's process: a test
+/// short of CPU sees a stall too.)
 ///
-/// Fault tests use it to tell such periods from failures that the fault under test caused.
+/// Fault tests use it to tell such periods from failures that the fault under test caused; the
+/// faults they inject (Redis killed, frozen) show as stalls as well.
 final class RedisStallWatch: Sendable {
     /// A period in which Redis did not answer a `PING` within the threshold.
     struct Stall: Sendable {
@@ -24,7 +26,7 @@ final class RedisStallWatch: Sendable {
         self.connection = RedisKeptConnection(to: endpoint, connectTimeout: .seconds(2), commandTimeout: .seconds(2))
     }
 
-    /// The stalls seen so far, oldest first; overlapping ones are merged.
+    /// The stalls seen so far, oldest first; stalls less than 100 ms apart are merged into one.
     var stalls: [Stall] { self.recorded.withLock { $0 } }
 
     /// Pings until the task is cancelled.
@@ -37,12 +39,6 @@ final class RedisStallWatch: Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         self.connection.shutDown()
-    }
-
-    /// Whether a request from `start` to `end` overlaps a stall, or began within `aftermath` of
-    /// one's end (the time a client may take to reconnect after a stall).
-    func overlaps(start: ContinuousClock.Instant, end: ContinuousClock.Instant, aftermath: Duration) -> Bool {
-        self.stalls.contains { stall in stall.start < end && start < stall.end + aftermath }
     }
 
     private func record(_ stall: Stall) {

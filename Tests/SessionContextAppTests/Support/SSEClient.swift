@@ -49,27 +49,29 @@ final class SSEClient: Sendable {
         return self.response.status
     }
 
-    /// The next `count` events (heartbeats and comments skipped), or fewer if none come within `timeout`.
+    /// The next `count` events (heartbeats and comments skipped); fewer if the stream ends first,
+    /// none if they do not all come within `timeout`.
     func next(_ count: Int, timeout: Duration = .seconds(5)) async -> [Event] {
         await self.collect(timeout: timeout) { received in received.count == count }
     }
 
     /// The first of the coming events that `matches`, or nil if none comes within `timeout`.
     func first(timeout: Duration = .seconds(5), where matches: @escaping @Sendable (Event) -> Bool) async -> Event? {
-        await self.collect(timeout: timeout) { received in received.last.map(matches) ?? false }.last
+        let received = await self.collect(timeout: timeout) { received in received.last.map(matches) ?? false }
+        return received.last.flatMap { matches($0) ? $0 : nil }
     }
 
-    /// The coming events up to the one after which `done` holds, or none if it does not hold
-    /// within `timeout`.
+    /// The coming events up to the one after which `done` holds, or up to the end of the stream;
+    /// none if neither comes within `timeout`.
     private func collect(timeout: Duration, until done: @escaping @Sendable ([Event]) -> Bool) async -> [Event] {
         await withTaskGroup(of: [Event].self) { group in
             group.addTask {
                 var received: [Event] = []
                 for await event in self.events {
                     received.append(event)
-                    if done(received) { return received }
+                    if done(received) { break }
                 }
-                return []
+                return received
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
