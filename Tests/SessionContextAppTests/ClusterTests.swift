@@ -248,8 +248,15 @@ struct ClusterTests {
         }
         let sessionIds = perPrimary.values.flatMap { $0 }
         try await fixture.withApp { client async throws in
-            // Let the worker enable notifications on every primary.
-            try await Task.sleep(for: .milliseconds(500))
+            // The worker listens for expiries on every primary before the sessions are made.
+            let listening = try await eventually {
+                for port in Set(owners.values) {
+                    let primary = RedisProbe(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)))
+                    if try await primary.subscribers(of: "__keyevent@0__:expired") < 1 { return false }
+                }
+                return true
+            }
+            #expect(listening, "the worker does not listen for expiries on every primary")
             let collector = try await EventCollector.subscribe(endpoint: seed, tenant: fixture.tenant)
             for sid in sessionIds {
                 try await CustomerSessionsTests.create(client, fixture, sid: sid, customerId: nil)

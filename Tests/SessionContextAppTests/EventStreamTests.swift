@@ -197,8 +197,10 @@ struct EventStreamTests {
             )
         }
         let sentinelPort = workers[1].port
-        // Let the workers subscribe to the notifications.
-        try await Task.sleep(for: .milliseconds(500))
+        // All three workers listen for the expiries before the session is made.
+        let probe = RedisProbe(endpoint: endpoint)
+        let listening = try await eventually { try await probe.subscribers(of: "__keyevent@0__:expired") >= 3 }
+        #expect(listening, "the workers did not all subscribe to the expiry notifications")
         let tenant = Fixture.uniqueTenant()
         let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
         let collector = try await EventCollector.subscribe(endpoint: endpoint, tenant: tenant)

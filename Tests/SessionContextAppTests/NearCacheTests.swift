@@ -69,7 +69,9 @@ struct NearCacheTests {
         try await workerA.withApp { clientA async throws in
             try await workerB.withApp { clientB async throws in
                 try await StorefrontAPITests.create(clientA, workerA, sid: sid)
-                try await Task.sleep(for: .milliseconds(200))  // both subscribed
+                // Both near caches listen for changes before the test goes on.
+                let listening = try await eventually { try await probe.patternSubscribers() >= 2 }
+                #expect(listening, "the near caches did not both subscribe to the event channels")
                 try await body(workerA, workerB, clientA, clientB, sid, token, probe)
             }
         }

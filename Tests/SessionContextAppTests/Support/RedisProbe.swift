@@ -58,6 +58,19 @@ struct RedisProbe: Sendable {
         return list.split(separator: "\n").filter { $0.contains(" cmd=xread ") }.count
     }
 
+    /// Connections of this Redis subscribed to `channel` (not through a pattern).
+    func subscribers(of channel: String) async throws -> Int {
+        Int(try await self.send(RESPCommand("PUBSUB", "NUMSUB", channel)).array?.last?.int ?? 0)
+    }
+
+    /// Connections of this Redis subscribed to at least one pattern (the near caches).
+    func patternSubscribers() async throws -> Int {
+        let list = try await self.send(RESPCommand("CLIENT", "LIST")).string ?? ""
+        return list.split(separator: "\n").filter { line in
+            line.split(separator: " ").contains { $0.hasPrefix("psub=") && $0 != "psub=0" }
+        }.count
+    }
+
     func exists(_ key: String) async throws -> Bool {
         try await self.send(RESPCommand("EXISTS", key)).int == 1
     }
