@@ -39,8 +39,9 @@ struct ServerSentEventsTests {
             // The events route needs the manage scope, and a well-formed Last-Event-ID.
             let refused = try await client.get("/session-context/\(tenant)/events", headers: [.authorization: "Bearer \(storefront)"])
             #expect(refused.status == .forbidden)
-            // "$" is what no Last-Event-ID means, not a value the contract's pattern admits.
-            for value in ["nonsense", "$"] {
+            // "$" is what no Last-Event-ID means, not a value the contract's pattern admits; an id
+            // part beyond 64 bits is one Redis refuses (it broke the stream after its answer).
+            for value in ["nonsense", "$", "18446744073709551616-0", "0-18446744073709551616", "64030000000000000000-0"] {
                 let malformed = try await client.get("/session-context/\(tenant)/events", headers: [.authorization: "Bearer \(token)", HTTPField.Name("Last-Event-ID")!: value])
                 #expect(malformed.status == .badRequest, "Last-Event-ID: \(value)")
             }

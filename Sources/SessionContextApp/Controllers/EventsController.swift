@@ -129,11 +129,13 @@ struct EventsController {
         progress.end()
     }
 
-    /// `<milliseconds>-<sequence>`, or `0`.
+    /// `<milliseconds>-<sequence>`, each a 64-bit unsigned number as Redis requires, or `0`.
     static func isStreamId(_ text: String) -> Bool {
         if text == "0" { return true }
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
+        return parts.count == 2 && parts.allSatisfy { part in
+            !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } && UInt64(part) != nil
+        }
     }
 }
 

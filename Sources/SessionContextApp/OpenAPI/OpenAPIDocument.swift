@@ -766,7 +766,7 @@ public enum OpenAPIDocument {
       "name": "Last-Event-ID",
       "in": "header",
       "required": false,
-      "description": "Resume after this stream id; 0 for everything stored. Without it, only new events.",
+      "description": "Resume after this stream id (each part at most 18446744073709551615); 0 for everything stored. Without it, every event from just before the answer on.",
       "schema": {
        "type": "string",
        "pattern": "^([0-9]+-[0-9]+|0)$"
