@@ -61,7 +61,7 @@ public struct SessionExpiryListener: Service {
     }
 
     /// The channel Redis announces expired keys of `server`'s database on.
-    static func channel(_ server: RedisEndpoint) -> String { "__keyevent@\(server.database)__:expired" }
+    public static func channel(_ server: RedisEndpoint) -> String { "__keyevent@\(server.database)__:expired" }
 
     private func listen(to server: RedisEndpoint) async {
         await RedisSubscription.keepSubscribed(

@@ -252,7 +252,7 @@ struct ClusterTests {
             let listening = try await eventually {
                 for port in Set(owners.values) {
                     let primary = RedisProbe(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: port)))
-                    if try await primary.subscribers(of: "__keyevent@0__:expired") < 1 { return false }
+                    if try await primary.expiryListeners() < 1 { return false }
                 }
                 return true
             }

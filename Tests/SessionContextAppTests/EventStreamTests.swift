@@ -199,7 +199,7 @@ struct EventStreamTests {
         let sentinelPort = workers[1].port
         // All three workers listen for the expiries before the session is made.
         let probe = RedisProbe(endpoint: endpoint)
-        let listening = try await eventually { try await probe.subscribers(of: "__keyevent@0__:expired") >= 3 }
+        let listening = try await eventually { try await probe.expiryListeners() >= 3 }
         #expect(listening, "the workers did not all subscribe to the expiry notifications")
         let tenant = Fixture.uniqueTenant()
         let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RedisClient
+import SessionStore
 
 /// Looks at what is in Redis, for tests to check what the service left there. On a Redis Cluster
 /// it follows `MOVED` to the node serving the key.
@@ -54,21 +55,24 @@ struct RedisProbe: Sendable {
 
     /// Connections of this Redis blocked in (or last running) XREAD: the event tails.
     func tailConnections() async throws -> Int {
-        let list = try await self.send(RESPCommand("CLIENT", "LIST")).string ?? ""
-        return list.split(separator: "\n").filter { $0.contains(" cmd=xread ") }.count
-    }
-
-    /// Connections of this Redis subscribed to `channel` (not through a pattern).
-    func subscribers(of channel: String) async throws -> Int {
-        Int(try await self.send(RESPCommand("PUBSUB", "NUMSUB", channel)).array?.last?.int ?? 0)
+        try await self.clients { $0.contains(" cmd=xread ") }
     }
 
     /// Connections of this Redis subscribed to at least one pattern (the near caches).
     func patternSubscribers() async throws -> Int {
+        try await self.clients { line in line.split(separator: " ").contains { $0.hasPrefix("psub=") && $0 != "psub=0" } }
+    }
+
+    /// Workers listening for this Redis's expired keys (on the channel `SessionExpiryListener` uses).
+    func expiryListeners() async throws -> Int {
+        let channel = SessionExpiryListener.channel(self.endpoint)
+        return Int(try await self.send(RESPCommand("PUBSUB", "NUMSUB", channel)).array?.last?.int ?? 0)
+    }
+
+    /// How many of this Redis's connections have a `CLIENT LIST` line that `matches`.
+    private func clients(where matches: (Substring) -> Bool) async throws -> Int {
         let list = try await self.send(RESPCommand("CLIENT", "LIST")).string ?? ""
-        return list.split(separator: "\n").filter { line in
-            line.split(separator: " ").contains { $0.hasPrefix("psub=") && $0 != "psub=0" }
-        }.count
+        return list.split(separator: "\n").filter(matches).count
     }
 
     func exists(_ key: String) async throws -> Bool {
