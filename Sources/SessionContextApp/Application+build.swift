@@ -47,6 +47,9 @@ public func buildApplication(
     if configuration.expiryEvents {
         services.append(SessionExpiryListener(store: store, logger: logger))
     }
+    if configuration.customerIndexSweepSeconds > 0 {
+        services.append(CustomerIndexSweeper(store: store, interval: .seconds(configuration.customerIndexSweepSeconds), logger: logger))
+    }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
     let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain)
     return Application(

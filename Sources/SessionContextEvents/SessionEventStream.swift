@@ -143,10 +143,3 @@ public struct SessionEventStream: Sendable {
         return try await body(connection)
     }
 }
-
-extension Duration {
-    /// The duration in whole milliseconds.
-    var milliseconds: Int64 {
-        self.components.seconds * 1000 + self.components.attoseconds / 1_000_000_000_000_000
-    }
-}

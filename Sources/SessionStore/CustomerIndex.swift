@@ -22,7 +22,27 @@ struct CustomerIndex: Sendable {
     let customerId: String
 
     /// The index's key.
-    var key: String { "sc:customer:{\(self.tenant):\(self.customerId)}" }
+    var key: String { Self.keyPrefix + "\(self.tenant):\(self.customerId)}" }
+
+    /// What every index key starts with.
+    static let keyPrefix = "sc:customer:{"
+
+    /// The index of `customerId` in `tenant`.
+    init(tenant: String, customerId: String) {
+        self.tenant = tenant
+        self.customerId = customerId
+    }
+
+    /// The index whose key is `key`, if it is one (`sc:customer:{<tenant>:<customerId>}`; a tenant has no `:`).
+    init?(key: String) {
+        guard let (tenant, customerId) = Identifiers.hashTag(of: key, after: Self.keyPrefix), !customerId.isEmpty else { return nil }
+        self.init(tenant: String(tenant), customerId: String(customerId))
+    }
+
+    /// A `SCAN` pattern matching the index keys of `tenant`, or of every tenant when nil.
+    static func keyPattern(tenant: String?) -> String {
+        Self.keyPrefix + (tenant.map { $0 + ":" } ?? "") + "*"
+    }
 
     /// The command entering `sessionId`, stamped now, and the key it is about.
     func add(_ sessionId: String) -> (command: RESPCommand, key: String) {

@@ -38,4 +38,15 @@ public enum Identifiers {
 
     /// The hash field that holds attribute `name`.
     public static func attributeField(_ name: String) -> String { "@" + name }
+
+    /// The valid tenant and the rest of a key shaped `<prefix><tenant>:<rest>}` (`prefix` ending
+    /// in the hash tag's `{`), or nil when `key` has another shape or no valid tenant.
+    static func hashTag(of key: String, after prefix: String) -> (tenant: Substring, rest: Substring)? {
+        guard key.hasPrefix(prefix), key.hasSuffix("}") else { return nil }
+        let inner = key.dropFirst(prefix.count).dropLast()
+        guard let colon = inner.firstIndex(of: ":") else { return nil }
+        let tenant = inner[..<colon]
+        guard isValidTenant(tenant) else { return nil }
+        return (tenant, inner[inner.index(after: colon)...])
+    }
 }

@@ -33,12 +33,9 @@ public struct SessionAddress: Sendable, Hashable {
 
     /// The address of a session context's key, if `key` is one (`sc:{<tenant>:<sessionId>}`).
     public init?(key: String) {
-        guard key.hasPrefix("sc:{"), key.hasSuffix("}") else { return nil }
-        let inner = key.dropFirst(4).dropLast()
-        guard let colon = inner.firstIndex(of: ":") else { return nil }
-        let tenant = inner[..<colon]
-        let sessionId = inner[inner.index(after: colon)...]
-        guard Identifiers.isValidTenant(tenant), Identifiers.isValidSessionId(sessionId) else { return nil }
+        guard let (tenant, sessionId) = Identifiers.hashTag(of: key, after: "sc:{"), Identifiers.isValidSessionId(sessionId) else {
+            return nil
+        }
         self.init(tenant: String(tenant), sessionId: String(sessionId))
     }
 

@@ -86,6 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "on or off: listen for expiries and publish expired events (env SESSION_CONTEXT_EXPIRY_EVENTS; default on).")
     var expiryEvents: String?
 
+    @Option(help: "Seconds between sweeps of the customer indexes for entries of expired or ended sessions, 0 = never; one worker of the fleet sweeps per interval (env SESSION_CONTEXT_CUSTOMER_INDEX_SWEEP; default 3600).")
+    var customerIndexSweep: Int?
+
     @Option(help: "This worker's id, the origin of its events (env SESSION_CONTEXT_INSTANCE_ID; default random).")
     var instanceId: String?
 
@@ -154,6 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
             "streamMaxLength": "\(configuration.streamMaxLength)",
             "expiryEvents": "\(configuration.expiryEvents)",
             "nearCacheSize": "\(configuration.nearCacheSize)",
+            "customerIndexSweep": "\(configuration.customerIndexSweepSeconds)",
             "maxAttributes": "\(configuration.maxAttributes)",
             "idleTimeout": "\(configuration.idleTimeoutSeconds)",
             "maxValueBytes": "\(configuration.maxValueBytes)",
@@ -200,6 +204,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxAttributes = try self.maxAttributes ?? Self.int("SESSION_CONTEXT_MAX_ATTRIBUTES") ?? configuration.maxAttributes
         configuration.maxValueBytes = try self.maxValueBytes ?? Self.int("SESSION_CONTEXT_MAX_VALUE_BYTES") ?? configuration.maxValueBytes
         configuration.nearCacheSize = try self.nearCacheSize ?? Self.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize
+        configuration.customerIndexSweepSeconds =
+            try self.customerIndexSweep ?? Self.int("SESSION_CONTEXT_CUSTOMER_INDEX_SWEEP") ?? configuration.customerIndexSweepSeconds
         switch self.expiryEvents ?? Environment.value("SESSION_CONTEXT_EXPIRY_EVENTS") ?? "on" {
         case "on", "true", "1": configuration.expiryEvents = true
         case "off", "false", "0": configuration.expiryEvents = false

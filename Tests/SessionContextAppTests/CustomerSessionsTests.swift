@@ -35,6 +35,27 @@ struct CustomerSessionsTests {
         return items.compactMap { $0[member: "sessionId"]?.stringValue }
     }
 
+    /// The key of `customerId`'s index in the fixture's tenant.
+    static func indexKey(_ fixture: Fixture, _ customerId: String) -> String { "sc:customer:{\(fixture.tenant):\(customerId)}" }
+
+    /// Creates two sessions of `customerId`; returns their ids.
+    static func createTwo(_ client: some TestClientProtocol, _ fixture: Fixture, customerId: String) async throws -> (String, String) {
+        let sessionIds = (Fixture.uniqueSessionId(), Fixture.uniqueSessionId())
+        for sid in [sessionIds.0, sessionIds.1] { try await Self.create(client, fixture, sid: sid, customerId: customerId) }
+        return sessionIds
+    }
+
+    /// The members of customer-index key `index`, in score order.
+    static func members(_ index: String, _ probe: RedisProbe) async throws -> [String] {
+        try await probe.send(RESPCommand("ZRANGE", index, "0", "-1")).array?.compactMap(\.string) ?? []
+    }
+
+    /// Re-scores the entries of `sessionIds` in `index` as entered a minute ago (past the grace).
+    static func enteredAMinuteAgo(_ sessionIds: [String], in index: String, _ probe: RedisProbe) async throws {
+        let minuteAgo = String(Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
+        _ = try await probe.send(RESPCommand("ZADD", arguments: [index, "XX"] + sessionIds.flatMap { [minuteAgo, $0] }))
+    }
+
     @Test("GET lists exactly the customer's live sessions of this tenant, in full, by session id")
     func list() async throws {
         let fixture = try Fixture()
@@ -56,7 +77,7 @@ struct CustomerSessionsTests {
             #expect(first[member: "metadata"]?[member: "version"]?.intValue == 1)
         }
         // The index entry is written with the session.
-        let index = "sc:customer:{\(fixture.tenant):C-2}"
+        let index = Self.indexKey(fixture, "C-2")
         #expect(try await RedisProbe(endpoint: fixture.endpoint).send(RESPCommand("ZCARD", index)).int == 1)
     }
 
@@ -70,6 +91,30 @@ struct CustomerSessionsTests {
             try await Task.sleep(for: .milliseconds(3000))
             #expect(try await Self.listed(client, fixture, "C") == [])
         }
+    }
+
+    @Test("An expired customer session leaves its customer's index with no lookup (the sweeper); a live one stays")
+    func sweptAfterExpiry() async throws {
+        let fixture = try Fixture {
+            $0.customerTTL = 1
+            $0.customerIndexSweepSeconds = 1
+        }
+        let probe = RedisProbe(endpoint: fixture.endpoint)
+        let index = Self.indexKey(fixture, "E")
+        let (expiring, live) = try await fixture.withApp { client async throws in
+            let (expiring, live) = try await Self.createTwo(client, fixture, customerId: "E")
+            // Both entered a minute ago (past the grace), and `live` kept alive while `expiring`
+            // reaches its idle timeout. Nobody looks customer E up from here on.
+            try await Self.enteredAMinuteAgo([expiring, live], in: index, probe)
+            _ = try await probe.send(RESPCommand("PERSIST", fixture.key(live)))
+            let swept = try await eventually(attempts: 100, every: .milliseconds(100)) {
+                try await probe.send(RESPCommand("ZSCORE", index, expiring)).isNull
+            }
+            #expect(swept, "the expired session's entry is still in the index")
+            return (expiring, live)
+        }
+        #expect(try await probe.send(RESPCommand("EXISTS", fixture.key(expiring))).int == 0)
+        #expect(try await Self.members(index, probe) == [live])
     }
 
     @Test("A session that loses the customer or changes customer is no longer listed")
@@ -105,7 +150,7 @@ struct CustomerSessionsTests {
         let fixture = try Fixture()
         let live = Fixture.uniqueSessionId()
         let probe = RedisProbe(endpoint: fixture.endpoint)
-        let index = "sc:customer:{\(fixture.tenant):C}"
+        let index = Self.indexKey(fixture, "C")
         try await fixture.withApp { client async throws in
             try await Self.create(client, fixture, sid: live, customerId: "C")
             let old = String(Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
@@ -113,29 +158,25 @@ struct CustomerSessionsTests {
             _ = try await probe.send(RESPCommand("ZADD", index, old, "gone-long-ago", recent, "being-created"))
             #expect(try await Self.listed(client, fixture, "C") == [live])
         }
-        let members = try await probe.send(RESPCommand("ZRANGE", index, "0", "-1")).array?.compactMap(\.string) ?? []
-        #expect(Set(members) == [live, "being-created"])
+        #expect(Set(try await Self.members(index, probe)) == [live, "being-created"])
     }
 
     @Test("DELETE of one customer session takes it out of the customer's index if entered before the grace; a recent entry stays")
     func deleteLeavesIndex() async throws {
         let fixture = try Fixture()
-        let (earlier, recent) = (Fixture.uniqueSessionId(), Fixture.uniqueSessionId())
         let probe = RedisProbe(endpoint: fixture.endpoint)
-        let index = "sc:customer:{\(fixture.tenant):D}"
-        try await fixture.withApp { client async throws in
-            try await Self.create(client, fixture, sid: earlier, customerId: "D")
-            try await Self.create(client, fixture, sid: recent, customerId: "D")
+        let index = Self.indexKey(fixture, "D")
+        let recent = try await fixture.withApp { client async throws in
+            let (earlier, recent) = try await Self.createTwo(client, fixture, customerId: "D")
             // The first was entered a minute ago; the second just now (a PUT may still be on its way).
-            let minuteAgo = String(Int64(Date().timeIntervalSince1970 * 1000) - 60_000)
-            _ = try await probe.send(RESPCommand("ZADD", index, "XX", minuteAgo, earlier))
+            try await Self.enteredAMinuteAgo([earlier], in: index, probe)
             let token = try await fixture.managementToken()
             for sid in [earlier, recent] {
                 #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/\(sid)", token: token).status == .noContent)
             }
+            return recent
         }
-        let members = try await probe.send(RESPCommand("ZRANGE", index, "0", "-1")).array?.compactMap(\.string) ?? []
-        #expect(members == [recent])
+        #expect(try await Self.members(index, probe) == [recent])
     }
 
     @Test("DELETE ends every session of the customer, one deleted event each, and leaves the others")

@@ -52,6 +52,8 @@ public struct ServiceConfiguration: Sendable {
     public var nearCacheSize: Int = 0
     /// Whether this worker listens for expiries and publishes `expired` events.
     public var expiryEvents: Bool = true
+    /// Seconds between sweeps of the customer indexes (see `CustomerIndexSweeper`); 0 = never.
+    public var customerIndexSweepSeconds: Int = 3600
     /// This worker's id: the `origin` of its events.
     public var instanceId: String = ServiceConfiguration.makeInstanceId()
 
@@ -85,6 +87,7 @@ public struct ServiceConfiguration: Sendable {
         if self.maxAttributes < 0 { return "max-attributes must be 0 (no limit) or positive" }
         if self.maxValueBytes < 16 { return "max-value-bytes must be at least 16" }
         if self.nearCacheSize < 0 { return "near-cache-size must be 0 (off) or positive" }
+        if self.customerIndexSweepSeconds < 0 { return "customer-index-sweep must be 0 (never) or a positive number of seconds" }
         if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
         return nil
