@@ -48,7 +48,14 @@ public func buildApplication(
         services.append(SessionExpiryListener(store: store, logger: logger))
     }
     if configuration.customerIndexSweepSeconds > 0 {
-        services.append(CustomerIndexSweeper(store: store, interval: .seconds(configuration.customerIndexSweepSeconds), logger: logger))
+        services.append(
+            CustomerIndexSweeper(
+                store: store,
+                interval: .seconds(configuration.customerIndexSweepSeconds),
+                logger: logger,
+                tenant: configuration.customerIndexSweepTenant
+            )
+        )
     }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
     let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain)

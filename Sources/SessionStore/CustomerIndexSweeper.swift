@@ -9,24 +9,28 @@ import ServiceLifecycle
 /// customer nobody looks up again would keep the entries of that customer's expired sessions for
 /// good: an index is in its own cluster slot, so no script can drop an entry when its session
 /// expires. Once per interval, one worker of the fleet (the one that claims the pass in Redis)
-/// walks every index on every primary with `SCAN` and reads it as a lookup does, which removes
-/// what is out of date under the same rules (never an entry younger than the grace).
+/// walks every index on every primary with `SCAN` and checks each entry against its session
+/// under the same rules as a lookup (never removing an entry younger than the grace).
+///
+/// Every worker tries to claim a pass every ``claimTick`` (or every interval, if shorter), so
+/// a fleet that is redeployed more often than the interval still sweeps; the claim lasts an
+/// interval and the sweeping worker extends it while it works, so passes never overlap.
 public struct CustomerIndexSweeper: Service {
     let store: SessionStore
     let interval: Duration
     let logger: Logger
-    /// The `SCAN` pattern of the indexes this sweeper visits.
-    let pattern: String
+    /// The one tenant whose indexes this sweeper visits, or nil for all.
+    let tenant: String?
     /// Index keys asked for per `SCAN` call.
     let batch: Int
     /// The pause between two `SCAN` calls, so that a large keyspace is walked at a bounded pace.
     let pause: Duration
 
-    /// The key a worker sets to claim one pass; it lasts an interval, so the fleet makes one pass per interval.
-    static let claimKey = "sc:sweep:customer-index"
+    /// How often a worker tries to claim a pass, at most.
+    public static let claimTick: Duration = .seconds(60)
 
     /// A sweeper that makes a pass every `interval` through `store`; `tenant` limits it to one
-    /// tenant's indexes (all tenants when nil).
+    /// tenant's indexes (all tenants when nil), with a claim of its own.
     public init(
         store: SessionStore,
         interval: Duration,
@@ -38,62 +42,150 @@ public struct CustomerIndexSweeper: Service {
         self.store = store
         self.interval = interval
         self.logger = logger
-        self.pattern = CustomerIndex.keyPattern(tenant: tenant)
+        self.tenant = tenant
         self.batch = batch
         self.pause = pause
     }
 
+    /// The key a worker sets to claim one pass (with its instance id as the value).
+    var claimKey: String { Self.claimKey(tenant: self.tenant) }
+
+    /// The claim key of the sweeps of `tenant`'s indexes, or of all tenants' when nil.
+    public static func claimKey(tenant: String?) -> String { "sc:sweep:customer-index" + (tenant.map { ":" + $0 } ?? "") }
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await Task.sleep(for: self.interval) } catch { return }
+                do { try await Task.sleep(for: min(self.interval, Self.claimTick)) } catch { return }
+                let claimed: Bool
                 do throws(RedisError) {
-                    guard try await self.claim() else { continue }
-                    let start = ContinuousClock.now
-                    let visited = try await self.sweep()
-                    self.logger.info(
-                        "customer indexes swept",
-                        metadata: ["indexes": "\(visited)", "duration": "\(ContinuousClock.now - start)"]
-                    )
+                    claimed = try await self.claim()
                 } catch {
-                    self.logger.warning("customer index sweep stopped, next one in an interval", metadata: ["error": "\(error)"])
+                    self.logger.warning("customer index sweep not claimed: redis unavailable", metadata: ["error": "\(error)"])
+                    continue
+                }
+                guard claimed else { continue }
+                let start = ContinuousClock.now
+                let pass = await self.sweep()
+                var metadata: Logger.Metadata = [
+                    "indexes": "\(pass.visited)", "failed": "\(pass.failed)", "duration": "\(ContinuousClock.now - start)",
+                ]
+                if let error = pass.stoppedBy { metadata["error"] = "\(error)" }
+                if pass.isComplete {
+                    self.logger.info("customer indexes swept", metadata: metadata)
+                } else {
+                    self.logger.warning("customer index sweep stopped before its end", metadata: metadata)
                 }
             }
         }
     }
 
-    /// Claims this interval's pass for this worker; false when another worker has it.
+    /// Claims the pass of this interval for this worker; false when another worker has it.
     func claim() async throws(RedisError) -> Bool {
         let reply = try await self.store.redis.send(
-            RESPCommand("SET", Self.claimKey, self.store.configuration.origin, "NX", "PX", String(max(1, self.interval.milliseconds))),
-            key: Self.claimKey
+            RESPCommand("SET", self.claimKey, self.store.configuration.origin, "NX", "PX", String(max(1, self.interval.milliseconds))),
+            key: self.claimKey
         )
         return reply.string == "OK"
     }
 
-    /// One pass, whoever holds the claim: reads every index on every primary as a lookup does,
-    /// which removes its out-of-date entries. Returns how many indexes it visited.
-    public func sweep() async throws(RedisError) -> Int {
-        var visited = 0
-        for primary in try await self.store.redis.primaries() {
-            var cursor = "0"
-            repeat {
+    /// Extends this worker's claim by an interval from now; false when the claim is no longer this worker's.
+    func extendClaim() async throws(RedisError) -> Bool {
+        var command = SessionScripts.claimExtend.command(keys: [self.claimKey], argumentCount: 2)
+        command.append(self.store.configuration.origin)
+        command.append(String(max(1, self.interval.milliseconds)))
+        return try await self.store.redis.evaluate(SessionScripts.claimExtend, command, key: self.claimKey).int == 1
+    }
+
+    /// What one pass did.
+    public struct Pass: Sendable {
+        /// Indexes checked.
+        public var visited = 0
+        /// Indexes whose check failed (they wait for the next pass).
+        public var failed = 0
+        /// Primaries not walked to their end.
+        public var primariesLeft = 0
+        /// Why the pass, or a primary's walk, stopped early (cancelled, claim lost, Redis unavailable).
+        public var stoppedBy: (any Error)?
+
+        /// Whether every primary was walked to its end.
+        public var isComplete: Bool { self.primariesLeft == 0 && self.stoppedBy == nil }
+    }
+
+    /// One pass, whoever holds the claim: checks every index on every primary against its
+    /// sessions, which removes its out-of-date entries. A failing index or primary does not stop
+    /// the others; cancellation, or losing the claim, stops the pass.
+    ///
+    /// With Sentinel, a failover during the pass lets the walk go on against the new primary with
+    /// the old cursor: some indexes are then skipped or checked twice, which the next pass mends.
+    public func sweep(claimed: Bool = true) async -> Pass {
+        var pass = Pass()
+        let primaries: [RedisEndpoint]
+        do throws(RedisError) {
+            primaries = try await self.store.redis.primaries()
+        } catch {
+            pass.stoppedBy = error
+            return pass
+        }
+        for (offset, primary) in primaries.enumerated() {
+            if let reason = await self.walk(primary, claimed: claimed, into: &pass) {
+                pass.stoppedBy = reason
+                if reason is CancellationError || reason is ClaimLost {
+                    pass.primariesLeft += primaries.count - offset
+                    break
+                }
+                pass.primariesLeft += 1
+            }
+        }
+        return pass
+    }
+
+    /// The claim passed to another worker during the pass.
+    struct ClaimLost: Error, CustomStringConvertible {
+        var description: String { "the sweep's claim is another worker's now" }
+    }
+
+    /// Walks one primary's indexes; returns why it stopped early, or nil when it reached the end.
+    private func walk(_ primary: RedisEndpoint, claimed: Bool, into pass: inout Pass) async -> (any Error)? {
+        var cursor = "0"
+        repeat {
+            if Task.isCancelled { return CancellationError() }
+            let keys: [RESPValue]
+            do throws(RedisError) {
                 let reply = try await self.store.redis.send(
-                    RESPCommand("SCAN", cursor, "MATCH", self.pattern, "COUNT", String(self.batch), "TYPE", "zset"),
+                    RESPCommand("SCAN", cursor, "MATCH", CustomerIndex.keyPattern(tenant: self.tenant), "COUNT", String(self.batch), "TYPE", "zset"),
                     to: primary
                 )
-                guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let keys = parts[1].array else {
+                guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let found = parts[1].array else {
                     throw SessionStore.unexpected(reply)
                 }
-                for key in keys.compactMap(\.string) {
-                    guard let index = CustomerIndex(key: key) else { continue }
-                    _ = try await self.store.sessions(ofCustomer: index.customerId, tenant: index.tenant)
-                    visited += 1
-                }
                 cursor = next
-                if cursor != "0" { try? await Task.sleep(for: self.pause) }
-            } while cursor != "0" && !Task.isCancelled
-        }
-        return visited
+                keys = found
+            } catch {
+                return error
+            }
+            for key in keys.compactMap(\.string) {
+                if Task.isCancelled { return CancellationError() }
+                guard let index = CustomerIndex(key: key) else { continue }
+                do throws(RedisError) {
+                    try await self.store.pruneIndex(ofCustomer: index.customerId, tenant: index.tenant)
+                    pass.visited += 1
+                } catch {
+                    pass.failed += 1
+                    self.logger.debug("a customer index could not be checked", metadata: ["error": "\(error)"])
+                }
+            }
+            if claimed {
+                do throws(RedisError) {
+                    guard try await self.extendClaim() else { return ClaimLost() }
+                } catch {
+                    return error
+                }
+            }
+            if cursor != "0" {
+                do { try await Task.sleep(for: self.pause) } catch { return CancellationError() }
+            }
+        } while cursor != "0"
+        return nil
     }
 }

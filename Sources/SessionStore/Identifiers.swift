@@ -41,12 +41,17 @@ public enum Identifiers {
 
     /// The valid tenant and the rest of a key shaped `<prefix><tenant>:<rest>}` (`prefix` ending
     /// in the hash tag's `{`), or nil when `key` has another shape or no valid tenant.
+    ///
+    /// It works on the UTF-8 bytes: compared as characters, a `:` or `}` next to a combining mark
+    /// or a prepended format character (possible in a customer id) would not be found.
     static func hashTag(of key: String, after prefix: String) -> (tenant: Substring, rest: Substring)? {
-        guard key.hasPrefix(prefix), key.hasSuffix("}") else { return nil }
-        let inner = key.dropFirst(prefix.count).dropLast()
-        guard let colon = inner.firstIndex(of: ":") else { return nil }
-        let tenant = inner[..<colon]
+        let bytes = key.utf8
+        guard bytes.starts(with: prefix.utf8), bytes.last == UInt8(ascii: "}") else { return nil }
+        let start = bytes.index(bytes.startIndex, offsetBy: prefix.utf8.count)
+        let end = bytes.index(before: bytes.endIndex)
+        guard start <= end, let colon = bytes[start..<end].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let tenant = Substring(bytes[start..<colon])
         guard isValidTenant(tenant) else { return nil }
-        return (tenant, inner[inner.index(after: colon)...])
+        return (tenant, Substring(bytes[bytes.index(after: colon)..<end]))
     }
 }

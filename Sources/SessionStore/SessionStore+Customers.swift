@@ -4,20 +4,44 @@ extension SessionStore {
     /// The live contexts of `customerId` in `tenant`, by session id (see ``CustomerIndex`` for how
     /// the index stays correct across expiry and cluster slots).
     public func sessions(ofCustomer customerId: String, tenant: String) async throws(RedisError) -> [SessionSnapshot] {
+        let found = try await self.checkIndex(ofCustomer: customerId, tenant: tenant) { address async throws(RedisError) in
+            let reply = try await self.redis.send(Self.hgetall(address.key), key: address.key)
+            let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: reply)
+            return (snapshot?.value(of: .customerId), snapshot)
+        }
+        return found.sorted { $0.sessionId < $1.sessionId }
+    }
+
+    /// Removes the out-of-date entries of `customerId`'s index in `tenant` under the same rules as
+    /// a lookup, reading of each candidate session only its customer (the sweep's check).
+    public func pruneIndex(ofCustomer customerId: String, tenant: String) async throws(RedisError) {
+        _ = try await self.checkIndex(ofCustomer: customerId, tenant: tenant) { address async throws(RedisError) in
+            let reply = try await self.redis.send(RESPCommand("HGET", address.key, StandardField.customerId.storageField), key: address.key)
+            return (reply.string, ())
+        }
+    }
+
+    /// Checks every candidate of `customerId`'s index with `read`, which answers the session's
+    /// customer (nil when the session is gone) and what to return for it; removes the candidates
+    /// that are not the customer's (rule 3 of ``CustomerIndex``) and returns what `read` gave for
+    /// the others.
+    private func checkIndex<Found: Sendable>(
+        ofCustomer customerId: String,
+        tenant: String,
+        read: @escaping @Sendable (SessionAddress) async throws(RedisError) -> (customer: String?, found: Found?)
+    ) async throws(RedisError) -> [Found] {
         let index = CustomerIndex(tenant: tenant, customerId: customerId)
         let candidates = try await index.candidates(self.redis)
-        var found: [SessionSnapshot] = []
-        var stale: [(sessionId: String, score: String)] = []
         // One read per candidate, all in flight at once (on a cluster they go to their own nodes).
-        let results = await self.concurrently(candidates) { candidate async throws(RedisError) -> SessionSnapshot? in
-            let address = SessionAddress(tenant: tenant, sessionId: candidate.sessionId)
-            let reply = try await self.redis.send(Self.hgetall(address.key), key: address.key)
-            return SessionSnapshot(sessionId: candidate.sessionId, hgetall: reply)
+        let results = await self.concurrently(candidates) { candidate async throws(RedisError) in
+            try await read(SessionAddress(tenant: tenant, sessionId: candidate.sessionId))
         }
+        var found: [Found] = []
+        var stale: [(sessionId: String, score: String)] = []
         for (candidate, result) in zip(candidates, results) {
             switch result {
-            case .success(let snapshot?) where snapshot.value(of: .customerId) == customerId:
-                found.append(snapshot)
+            case .success(let answer) where answer.customer == customerId:
+                if let value = answer.found { found.append(value) }
             case .success:
                 stale.append(candidate)
             case .failure(let error):
@@ -25,7 +49,7 @@ extension SessionStore {
             }
         }
         try await index.prune(stale, self.redis)
-        return found.sorted { $0.sessionId < $1.sessionId }
+        return found
     }
 
     /// Ends every live session of `customerId` in `tenant` ("log out everywhere"); each ended

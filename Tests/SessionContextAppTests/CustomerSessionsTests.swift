@@ -93,27 +93,43 @@ struct CustomerSessionsTests {
         }
     }
 
-    @Test("An expired customer session leaves its customer's index with no lookup (the sweeper); a live one stays")
+    @Test("An expired customer session leaves its customer's index with no lookup (the sweep, by the worker that claims it); a live one stays")
     func sweptAfterExpiry() async throws {
-        let fixture = try Fixture {
-            $0.customerTTL = 1
+        var sweeping = try Fixture {
+            $0.customerTTL = 2
             $0.customerIndexSweepSeconds = 1
         }
+        sweeping.configuration.customerIndexSweepTenant = sweeping.tenant
+        let fixture = sweeping
+        // A customer id whose ':' and '}' neighbours would merge with the key's own as characters
+        // (a leading combining mark, a trailing prepended format character).
+        let customer = "\u{301}E:\u{600}"
+        let (expiring, live) = (Fixture.uniqueSessionId(), Fixture.uniqueSessionId())
         let probe = RedisProbe(endpoint: fixture.endpoint)
-        let index = Self.indexKey(fixture, "E")
-        let (expiring, live) = try await fixture.withApp { client async throws in
-            let (expiring, live) = try await Self.createTwo(client, fixture, customerId: "E")
-            // Both entered a minute ago (past the grace), and `live` kept alive while `expiring`
-            // reaches its idle timeout. Nobody looks customer E up from here on.
+        let index = Self.indexKey(fixture, customer)
+        // Another worker holds this interval's pass.
+        let claim = CustomerIndexSweeper.claimKey(tenant: fixture.tenant)
+        _ = try await probe.send(RESPCommand("SET", claim, "another-worker", "PX", "60000"))
+        try await fixture.withApp { client async throws in
+            try await Self.create(client, fixture, sid: live, customerId: customer)
+            // `live` is kept alive while `expiring` reaches its idle timeout.
+            #expect(try await probe.send(RESPCommand("PERSIST", fixture.key(live))).int == 1)
+            try await Self.create(client, fixture, sid: expiring, customerId: customer)
+            // Both entered a minute ago (past the grace). Nobody looks the customer up from here on.
             try await Self.enteredAMinuteAgo([expiring, live], in: index, probe)
-            _ = try await probe.send(RESPCommand("PERSIST", fixture.key(live)))
+            let expired = try await eventually(attempts: 100, every: .milliseconds(100)) {
+                try await probe.send(RESPCommand("EXISTS", fixture.key(expiring))).int == 0
+            }
+            #expect(expired)
+            // This worker tries to claim every second; while the other worker holds the pass, it does not sweep.
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await probe.send(RESPCommand("ZSCORE", index, expiring)).isNull == false, "swept under another worker's claim")
+            _ = try await probe.send(RESPCommand("DEL", claim))
             let swept = try await eventually(attempts: 100, every: .milliseconds(100)) {
                 try await probe.send(RESPCommand("ZSCORE", index, expiring)).isNull
             }
             #expect(swept, "the expired session's entry is still in the index")
-            return (expiring, live)
         }
-        #expect(try await probe.send(RESPCommand("EXISTS", fixture.key(expiring))).int == 0)
         #expect(try await Self.members(index, probe) == [live])
     }
 

@@ -54,8 +54,14 @@ public struct ServiceConfiguration: Sendable {
     public var expiryEvents: Bool = true
     /// Seconds between sweeps of the customer indexes (see `CustomerIndexSweeper`); 0 = never.
     public var customerIndexSweepSeconds: Int = 3600
+    /// The one tenant whose customer indexes the sweep visits, with a claim of its own; nil for
+    /// all tenants. Not a command-line setting: tests sharing one Redis set it to their tenant.
+    public var customerIndexSweepTenant: String?
     /// This worker's id: the `origin` of its events.
     public var instanceId: String = ServiceConfiguration.makeInstanceId()
+
+    /// The longest interval between customer-index sweeps, seconds: 30 days.
+    public static let maximumSweepSeconds = 30 * 86400
 
     /// The shortest HS256 secret accepted: as long as the hash output.
     public static let minimumSecretBytes = 32
@@ -87,7 +93,9 @@ public struct ServiceConfiguration: Sendable {
         if self.maxAttributes < 0 { return "max-attributes must be 0 (no limit) or positive" }
         if self.maxValueBytes < 16 { return "max-value-bytes must be at least 16" }
         if self.nearCacheSize < 0 { return "near-cache-size must be 0 (off) or positive" }
-        if self.customerIndexSweepSeconds < 0 { return "customer-index-sweep must be 0 (never) or a positive number of seconds" }
+        if !(0...Self.maximumSweepSeconds).contains(self.customerIndexSweepSeconds) {
+            return "customer-index-sweep must be 0 (never) or a number of seconds up to \(Self.maximumSweepSeconds) (30 days)"
+        }
         if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
         return nil

@@ -17,6 +17,7 @@ enum SessionScripts {
     static let delete = RedisScript(source: prelude(.nowMilliseconds, .publish) + deleteSource)
     static let expired = RedisScript(source: prelude(.nowMilliseconds, .publish) + expiredSource)
     static let customerIndexPrune = RedisScript(source: customerIndexPruneSource)
+    static let claimExtend = RedisScript(source: claimExtendSource)
 }
 
 /// The service's Lua scripts by name, for operators: `session-context scripts` lists their SHA1s
@@ -32,5 +33,6 @@ public enum SessionScriptCatalog {
         ("delete", SessionScripts.delete),
         ("expired", SessionScripts.expired),
         ("customer-index-prune", SessionScripts.customerIndexPrune),
+        ("claim-extend", SessionScripts.claimExtend),
     ]
 }
