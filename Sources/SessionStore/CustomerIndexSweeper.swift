@@ -53,6 +53,8 @@ public struct CustomerIndexSweeper: Service {
     /// The claim key of the sweeps of `tenant`'s indexes, or of all tenants' when nil.
     public static func claimKey(tenant: String?) -> String { "sc:sweep:customer-index" + (tenant.map { ":" + $0 } ?? "") }
 
+    /// Tries to claim a pass every ``claimTick`` (or interval, if shorter) and sweeps when it
+    /// gets one, until graceful shutdown, which also stops a pass under way.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
