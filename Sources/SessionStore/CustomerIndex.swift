@@ -27,18 +27,6 @@ struct CustomerIndex: Sendable {
     /// What every index key starts with.
     static let keyPrefix = "sc:customer:{"
 
-    /// The index of `customerId` in `tenant`.
-    init(tenant: String, customerId: String) {
-        self.tenant = tenant
-        self.customerId = customerId
-    }
-
-    /// The index whose key is `key`, if it is one (`sc:customer:{<tenant>:<customerId>}`; a tenant has no `:`).
-    init?(key: String) {
-        guard let (tenant, customerId) = Identifiers.hashTag(of: key, after: Self.keyPrefix), !customerId.isEmpty else { return nil }
-        self.init(tenant: String(tenant), customerId: String(customerId))
-    }
-
     /// A `SCAN` pattern matching the index keys of `tenant`, or of every tenant when nil.
     static func keyPattern(tenant: String?) -> String {
         Self.keyPrefix + (tenant.map { $0 + ":" } ?? "") + "*"
@@ -76,5 +64,13 @@ struct CustomerIndex: Sendable {
             command.append(entry.score)
         }
         _ = try await redis.evaluate(script, command, key: self.key)
+    }
+}
+
+extension CustomerIndex {
+    /// The index whose key is `key`, if it is one (`sc:customer:{<tenant>:<customerId>}`; a tenant has no `:`).
+    init?(key: String) {
+        guard let (tenant, customerId) = Identifiers.hashTag(of: key, after: Self.keyPrefix), !customerId.isEmpty else { return nil }
+        self.init(tenant: String(tenant), customerId: String(customerId))
     }
 }

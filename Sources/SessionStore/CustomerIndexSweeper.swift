@@ -17,10 +17,15 @@ import ServiceLifecycle
 /// interval and the sweeping worker extends it while it works, so passes never overlap.
 public struct CustomerIndexSweeper: Service {
     let store: SessionStore
-    let interval: Duration
+    /// How often this worker tries to claim a pass: the interval, or ``claimTick`` if shorter.
+    let tick: Duration
     let logger: Logger
-    /// The one tenant whose indexes this sweeper visits, or nil for all.
-    let tenant: String?
+    /// The key a worker sets to claim one pass (with its instance id as the value).
+    let claimKey: String
+    /// How long a claim lasts, in milliseconds as `PX` takes it: an interval.
+    let claimLifetime: String
+    /// The `SCAN` pattern of the indexes this sweeper visits.
+    let pattern: String
     /// Index keys asked for per `SCAN` call.
     let batch: Int
     /// The pause between two `SCAN` calls, so that a large keyspace is walked at a bounded pace.
@@ -40,15 +45,14 @@ public struct CustomerIndexSweeper: Service {
         pause: Duration = .milliseconds(10)
     ) {
         self.store = store
-        self.interval = interval
+        self.tick = min(interval, Self.claimTick)
         self.logger = logger
-        self.tenant = tenant
+        self.claimKey = Self.claimKey(tenant: tenant)
+        self.claimLifetime = String(max(1, interval.milliseconds))
+        self.pattern = CustomerIndex.keyPattern(tenant: tenant)
         self.batch = batch
         self.pause = pause
     }
-
-    /// The key a worker sets to claim one pass (with its instance id as the value).
-    var claimKey: String { Self.claimKey(tenant: self.tenant) }
 
     /// The claim key of the sweeps of `tenant`'s indexes, or of all tenants' when nil.
     public static func claimKey(tenant: String?) -> String { "sc:sweep:customer-index" + (tenant.map { ":" + $0 } ?? "") }
@@ -58,7 +62,7 @@ public struct CustomerIndexSweeper: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                do { try await Task.sleep(for: min(self.interval, Self.claimTick)) } catch { return }
+                do { try await Task.sleep(for: self.tick) } catch { return }
                 let claimed: Bool
                 do throws(RedisError) {
                     claimed = try await self.claim()
@@ -85,7 +89,7 @@ public struct CustomerIndexSweeper: Service {
     /// Claims the pass of this interval for this worker; false when another worker has it.
     func claim() async throws(RedisError) -> Bool {
         let reply = try await self.store.redis.send(
-            RESPCommand("SET", self.claimKey, self.store.configuration.origin, "NX", "PX", String(max(1, self.interval.milliseconds))),
+            RESPCommand("SET", self.claimKey, self.store.configuration.origin, "NX", "PX", self.claimLifetime),
             key: self.claimKey
         )
         return reply.string == "OK"
@@ -95,32 +99,30 @@ public struct CustomerIndexSweeper: Service {
     func extendClaim() async throws(RedisError) -> Bool {
         var command = SessionScripts.claimExtend.command(keys: [self.claimKey], argumentCount: 2)
         command.append(self.store.configuration.origin)
-        command.append(String(max(1, self.interval.milliseconds)))
+        command.append(self.claimLifetime)
         return try await self.store.redis.evaluate(SessionScripts.claimExtend, command, key: self.claimKey).int == 1
     }
 
     /// What one pass did.
-    public struct Pass: Sendable {
+    struct Pass {
         /// Indexes checked.
-        public var visited = 0
+        var visited = 0
         /// Indexes whose check failed (they wait for the next pass).
-        public var failed = 0
-        /// Primaries not walked to their end.
-        public var primariesLeft = 0
+        var failed = 0
         /// Why the pass, or a primary's walk, stopped early (cancelled, claim lost, Redis unavailable).
-        public var stoppedBy: (any Error)?
+        var stoppedBy: (any Error)?
 
         /// Whether every primary was walked to its end.
-        public var isComplete: Bool { self.primariesLeft == 0 && self.stoppedBy == nil }
+        var isComplete: Bool { self.stoppedBy == nil }
     }
 
-    /// One pass, whoever holds the claim: checks every index on every primary against its
-    /// sessions, which removes its out-of-date entries. A failing index or primary does not stop
-    /// the others; cancellation, or losing the claim, stops the pass.
+    /// One pass by the worker that holds the claim (extended after each batch): checks every index
+    /// on every primary against its sessions, which removes its out-of-date entries. A failing
+    /// index or primary does not stop the others; cancellation, or losing the claim, stops the pass.
     ///
     /// With Sentinel, a failover during the pass lets the walk go on against the new primary with
     /// the old cursor: some indexes are then skipped or checked twice, which the next pass mends.
-    public func sweep(claimed: Bool = true) async -> Pass {
+    func sweep() async -> Pass {
         var pass = Pass()
         let primaries: [RedisEndpoint]
         do throws(RedisError) {
@@ -129,15 +131,11 @@ public struct CustomerIndexSweeper: Service {
             pass.stoppedBy = error
             return pass
         }
-        for (offset, primary) in primaries.enumerated() {
-            if let reason = await self.walk(primary, claimed: claimed, into: &pass) {
-                pass.stoppedBy = reason
-                if reason is CancellationError || reason is ClaimLost {
-                    pass.primariesLeft += primaries.count - offset
-                    break
-                }
-                pass.primariesLeft += 1
-            }
+        for primary in primaries {
+            guard let reason = await self.walk(primary, into: &pass) else { continue }
+            pass.stoppedBy = reason
+            // A primary Redis could not walk leaves the others to walk; cancellation or a lost claim ends the pass.
+            guard reason is RedisError else { break }
         }
         return pass
     }
@@ -148,14 +146,14 @@ public struct CustomerIndexSweeper: Service {
     }
 
     /// Walks one primary's indexes; returns why it stopped early, or nil when it reached the end.
-    private func walk(_ primary: RedisEndpoint, claimed: Bool, into pass: inout Pass) async -> (any Error)? {
+    private func walk(_ primary: RedisEndpoint, into pass: inout Pass) async -> (any Error)? {
         var cursor = "0"
         repeat {
             if Task.isCancelled { return CancellationError() }
             let keys: [RESPValue]
             do throws(RedisError) {
                 let reply = try await self.store.redis.send(
-                    RESPCommand("SCAN", cursor, "MATCH", CustomerIndex.keyPattern(tenant: self.tenant), "COUNT", String(self.batch), "TYPE", "zset"),
+                    RESPCommand("SCAN", cursor, "MATCH", self.pattern, "COUNT", String(self.batch), "TYPE", "zset"),
                     to: primary
                 )
                 guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let found = parts[1].array else {
@@ -177,12 +175,10 @@ public struct CustomerIndexSweeper: Service {
                     self.logger.debug("a customer index could not be checked", metadata: ["error": "\(error)"])
                 }
             }
-            if claimed {
-                do throws(RedisError) {
-                    guard try await self.extendClaim() else { return ClaimLost() }
-                } catch {
-                    return error
-                }
+            do throws(RedisError) {
+                guard try await self.extendClaim() else { return ClaimLost() }
+            } catch {
+                return error
             }
             if cursor != "0" {
                 do { try await Task.sleep(for: self.pause) } catch { return CancellationError() }

@@ -38,13 +38,6 @@ struct CustomerSessionsTests {
     /// The key of `customerId`'s index in the fixture's tenant.
     static func indexKey(_ fixture: Fixture, _ customerId: String) -> String { "sc:customer:{\(fixture.tenant):\(customerId)}" }
 
-    /// Creates two sessions of `customerId`; returns their ids.
-    static func createTwo(_ client: some TestClientProtocol, _ fixture: Fixture, customerId: String) async throws -> (String, String) {
-        let sessionIds = (Fixture.uniqueSessionId(), Fixture.uniqueSessionId())
-        for sid in [sessionIds.0, sessionIds.1] { try await Self.create(client, fixture, sid: sid, customerId: customerId) }
-        return sessionIds
-    }
-
     /// The members of customer-index key `index`, in score order.
     static func members(_ index: String, _ probe: RedisProbe) async throws -> [String] {
         try await probe.send(RESPCommand("ZRANGE", index, "0", "-1")).array?.compactMap(\.string) ?? []
@@ -95,12 +88,10 @@ struct CustomerSessionsTests {
 
     @Test("An expired customer session leaves its customer's index with no lookup (the sweep, by the worker that claims it); a live one stays")
     func sweptAfterExpiry() async throws {
-        var sweeping = try Fixture {
+        let fixture = try Fixture {
             $0.customerTTL = 2
             $0.customerIndexSweepSeconds = 1
         }
-        sweeping.configuration.customerIndexSweepTenant = sweeping.tenant
-        let fixture = sweeping
         // A customer id whose ':' and '}' neighbours would merge with the key's own as characters
         // (a leading combining mark, a trailing prepended format character).
         let customer = "\u{301}E:\u{600}"
@@ -182,15 +173,15 @@ struct CustomerSessionsTests {
         let fixture = try Fixture()
         let probe = RedisProbe(endpoint: fixture.endpoint)
         let index = Self.indexKey(fixture, "D")
-        let recent = try await fixture.withApp { client async throws in
-            let (earlier, recent) = try await Self.createTwo(client, fixture, customerId: "D")
+        let (earlier, recent) = (Fixture.uniqueSessionId(), Fixture.uniqueSessionId())
+        try await fixture.withApp { client async throws in
+            for sid in [earlier, recent] { try await Self.create(client, fixture, sid: sid, customerId: "D") }
             // The first was entered a minute ago; the second just now (a PUT may still be on its way).
             try await Self.enteredAMinuteAgo([earlier], in: index, probe)
             let token = try await fixture.managementToken()
             for sid in [earlier, recent] {
                 #expect(try await client.send(.delete, "/session-context/\(fixture.tenant)/context/\(sid)", token: token).status == .noContent)
             }
-            return recent
         }
         #expect(try await Self.members(index, probe) == [recent])
     }

@@ -36,6 +36,8 @@ struct Fixture: Sendable {
         configuration.port = 0
         configuration.redisTimeoutMilliseconds = 1000
         configuration.sseHeartbeatSeconds = 1
+        // Tests share one Redis: a fixture's customer-index sweep stays within its own tenant.
+        configuration.customerIndexSweepTenant = self.tenant
         configure(&configuration)
         self.configuration = configuration
     }
