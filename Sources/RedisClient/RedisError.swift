@@ -46,5 +46,12 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
                 || self.message.hasPrefix("READONLY") || self.message.hasPrefix("CLUSTERDOWN")))
     }
 
+    /// Whether the server refused the command because it reached `maxmemory` (under a
+    /// `noeviction` policy): commands that add data, and every command queued in `MULTI`, are
+    /// refused until memory is freed; reads and scripts that add no data still run.
+    public var isOutOfMemory: Bool {
+        self.code == .serverError && self.message.hasPrefix("OOM")
+    }
+
     public var description: String { "RedisError(\(self.code)): \(self.message)" }
 }

@@ -64,7 +64,13 @@ public func buildApplication(
         // Idle keep-alive connections close after the idle timeout; request headers are bounded
         // by NIO's HTTP decoder (80 KiB per field and in all).
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: nil,
+            // Past the limit the server stops accepting until a connection closes, so the worker
+            // never runs out of files (a flood of idle connections once crashed it there).
+            availableConnectionsDelegate: configuration.maxConnections.map { .maximum($0, logger: logger) }
+        ),
         services: services,
         logger: logger
     )

@@ -1,12 +1,15 @@
 import Logging
+import Metrics
 import NIOCore
 import RedisClient
 import ServiceLifecycle
+import Synchronization
 
 /// Turns Redis's expiries of session contexts into `expired` events.
 ///
 /// Listens to the keyevent notifications of expired keys (it enables `notify-keyspace-events Ex`
-/// at start-up, keeping flags already set; where `CONFIG` is not allowed, as on some managed
+/// at start-up and again on every reconnect and every 10 s, keeping flags already set, so a Redis
+/// that restarted without it gets it back; where `CONFIG` is not allowed, as on some managed
 /// Redis offerings, enable it there and this logs a warning). Every worker listens; for each
 /// expiry the first worker to claim it publishes the one event. Re-subscribes with backoff when
 /// the subscription drops; expiries in that gap get no event (pub/sub does not replay).
@@ -16,13 +19,28 @@ public struct SessionExpiryListener: Service {
     /// How often the listener checks whether the set of primaries changed (a failover, a new shard).
     let topologyCheckInterval: Duration
 
+    /// How often the listener checks that each primary still sends expired-key notifications.
+    let notificationCheckInterval: Duration
+    /// How soon it checks again after a check failed.
+    let notificationRetryInterval: Duration
+
     /// A listener that announces expiries through `store`, reading notifications from every
     /// primary of the store's Redis (one server, the Sentinel primary, or each cluster primary:
-    /// keyspace notifications are local to the node where the key expired).
-    public init(store: SessionStore, logger: Logger, topologyCheckInterval: Duration = .seconds(1)) {
+    /// keyspace notifications are local to the node where the key expired). It checks each
+    /// primary's notification setting every `notificationCheckInterval`, and every
+    /// `notificationRetryInterval` while it cannot.
+    public init(
+        store: SessionStore,
+        logger: Logger,
+        topologyCheckInterval: Duration = .seconds(1),
+        notificationCheckInterval: Duration = .seconds(10),
+        notificationRetryInterval: Duration = .milliseconds(250)
+    ) {
         self.store = store
         self.logger = logger
         self.topologyCheckInterval = topologyCheckInterval
+        self.notificationCheckInterval = notificationCheckInterval
+        self.notificationRetryInterval = notificationRetryInterval
     }
 
     public func run() async throws {
@@ -64,11 +82,21 @@ public struct SessionExpiryListener: Service {
     public static func channel(_ server: RedisEndpoint) -> String { "__keyevent@\(server.database)__:expired" }
 
     private func listen(to server: RedisEndpoint) async {
+        let resubscribed = RecheckRequest()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.keepNotificationsEnabled(on: server, recheck: resubscribed) }
+            group.addTask { await self.keepSubscribed(to: server, onSubscribed: resubscribed.request) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func keepSubscribed(to server: RedisEndpoint, onSubscribed: @escaping @Sendable () -> Void) async {
         await RedisSubscription.keepSubscribed(
             to: { () async throws(RedisError) in server },
             channels: [Self.channel(server)],
             minimumBackoff: .milliseconds(100),
-            onSubscribed: { await self.enableNotifications(on: server) },
+            onSubscribed: onSubscribed,
             onDrop: { error in
                 self.logger.warning("expiry notifications unavailable, retrying", metadata: ["error": "\(error)"])
             },
@@ -83,10 +111,68 @@ public struct SessionExpiryListener: Service {
         )
     }
 
-    /// Makes sure `server` sends keyevent notifications for expired keys (checked on every
-    /// subscription, so a Redis that restarted without them gets them back).
-    @discardableResult
-    private func enableNotifications(on server: RedisEndpoint) async -> Bool {
+    /// Makes sure `server` keeps sending expired-key notifications: checks at once, whenever
+    /// `recheck` is requested (each time the subscription is made again: a Redis that restarted
+    /// lost the setting), every ``notificationCheckInterval`` (another client may have changed it),
+    /// and every ``notificationRetryInterval`` while the check fails (the pool's first commands
+    /// after a restart may fail). The gauge `session_context_expiry_notifications{server}` is 1
+    /// while they are known to be on; every change of that state is logged once.
+    private func keepNotificationsEnabled(on server: RedisEndpoint, recheck: RecheckRequest) async {
+        let gauge = Gauge(label: "session_context_expiry_notifications", dimensions: [("server", "\(server)")])
+        var lastState: NotificationState?
+        while !Task.isCancelled {
+            recheck.clear()
+            let state = await self.enableNotifications(on: server)
+            gauge.record(state == .on ? 1 : 0)
+            if state != lastState {
+                switch state {
+                case .on where lastState != nil:
+                    self.logger.info("keyevent notifications for expired keys are on again", metadata: ["server": "\(server)"])
+                case .on: break
+                case .refused:
+                    self.logger.warning(
+                        "cannot enable notify-keyspace-events (CONFIG refused): set it to include Ex on the server, or expiries get no event",
+                        metadata: ["server": "\(server)"]
+                    )
+                case .unknown(let error):
+                    self.logger.warning(
+                        "cannot check notify-keyspace-events: expiries may get no event until it is checked again",
+                        metadata: ["server": "\(server)", "error": "\(error)"]
+                    )
+                }
+                lastState = state
+            }
+            // Wait out the interval in retry-sized steps, so a recheck request is served soon.
+            let next = ContinuousClock.now + (state == .on ? self.notificationCheckInterval : self.notificationRetryInterval)
+            while !Task.isCancelled, ContinuousClock.now < next, !recheck.isRequested {
+                try? await Task.sleep(for: self.notificationRetryInterval)
+            }
+        }
+    }
+
+    /// A request to check a server's notification setting before the interval is over.
+    final class RecheckRequest: Sendable {
+        private let requested = Mutex(false)
+        /// Asks for a check.
+        @Sendable func request() { self.requested.withLock { $0 = true } }
+        /// Whether a check was asked for since the last ``clear()``.
+        var isRequested: Bool { self.requested.withLock { $0 } }
+        /// Forgets the requests so far (a check is starting).
+        func clear() { self.requested.withLock { $0 = false } }
+    }
+
+    /// What a check of a server's notification setting found.
+    enum NotificationState: Equatable {
+        /// The server sends expired-key notifications (they were on, or were turned on now).
+        case on
+        /// The server refused `CONFIG` (some managed offerings): an operator must set them.
+        case refused
+        /// The server could not be asked (for a description of the error).
+        case unknown(String)
+    }
+
+    /// Makes sure `server` sends keyevent notifications for expired keys, keeping flags already set.
+    func enableNotifications(on server: RedisEndpoint) async -> NotificationState {
         do {
             let reply = try await self.store.redis.send(RESPCommand("CONFIG", "GET", "notify-keyspace-events"), to: server)
             let current = reply.array?.last?.string ?? ""
@@ -97,15 +183,11 @@ public struct SessionExpiryListener: Service {
                 _ = try await self.store.redis.send(RESPCommand("CONFIG", "SET", "notify-keyspace-events", flags), to: server)
                 self.logger.info("enabled keyevent notifications", metadata: ["notify-keyspace-events": "\(flags)", "server": "\(server)"])
             }
-            return true
-        } catch where error.code == .serverError {
-            self.logger.warning(
-                "cannot enable notify-keyspace-events (CONFIG refused): set it to include Ex on the server, or expiries get no event",
-                metadata: ["error": "\(error)"]
-            )
-            return true
+            return .on
+        } catch where error.code == .serverError && !error.isUnavailable {
+            return .refused
         } catch {
-            return false
+            return .unknown("\(error)")
         }
     }
 }

@@ -104,13 +104,35 @@ public struct SessionStore: Sendable {
         // The script checks and touches; the HGETALL in the same transaction brings the context
         // back as Redis has it (see SessionScripts.readTouchSource).
         let command = self.command(SessionScripts.readTouch, address, caller, extra: 0)
-        let replies = try await self.redis.evaluate(
-            SessionScripts.readTouch, command, thenRead: [Self.hgetall(address.key)], key: address.key
-        )
+        let replies: [RESPValue]
+        do {
+            replies = try await self.redis.evaluate(
+                SessionScripts.readTouch, command, thenRead: [Self.hgetall(address.key)], key: address.key
+            )
+        } catch where error.isOutOfMemory {
+            // Redis at maxmemory refuses every command queued in MULTI, but still runs a script
+            // whose only write (EXPIRE or PERSIST) adds no data: the read answers, and the idle
+            // clock still restarts.
+            return try await self.readAndTouchWithoutTransaction(address, caller: caller)
+        }
         guard let status = replies[0].array?.first?.int else { throw Self.unexpected(replies[0]) }
+        return Self.readOutcome(status: status, address: address, hgetall: replies[1])
+    }
+
+    /// The storefront read as one script that returns the context itself (copied through Lua):
+    /// for a Redis that refuses transactions because it reached `maxmemory`.
+    private func readAndTouchWithoutTransaction(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
+        let command = self.command(SessionScripts.readTouchCopy, address, caller, extra: 0)
+        let reply = try await self.redis.evaluate(SessionScripts.readTouchCopy, command, key: address.key)
+        guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
+        return Self.readOutcome(status: status, address: address, hgetall: .array(Array(parts.dropFirst())))
+    }
+
+    /// What a read-touch script's `status` and the context it read mean for the caller.
+    private static func readOutcome(status: Int64, address: SessionAddress, hgetall: RESPValue) -> SessionReadOutcome {
         switch status {
         case 0:
-            guard let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: replies[1]) else { return .notFound }
+            guard let snapshot = SessionSnapshot(sessionId: address.sessionId, hgetall: hgetall) else { return .notFound }
             return .found(snapshot)
         case 4: return .forbidden
         default: return .notFound

@@ -74,6 +74,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds an idle HTTP connection stays open (env SESSION_CONTEXT_IDLE_TIMEOUT; default 60).")
     var idleTimeout: Int?
 
+    @Option(help: "Most HTTP connections the worker holds at once; past it, it stops accepting until one closes (env SESSION_CONTEXT_MAX_CONNECTIONS; default: the open-file limit, raised to its maximum at start-up, less the files kept for Redis and event streams).")
+    var maxConnections: Int?
+
     @Option(help: "Most attributes one session context may hold, 0 = no limit; past it a change is a 400 (env SESSION_CONTEXT_MAX_ATTRIBUTES; default 2000).")
     var maxAttributes: Int?
 
@@ -105,7 +108,16 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownDrainMs: Int?
 
     func run() async throws {
-        let configuration = try self.resolve()
+        var configuration = try self.resolve()
+        // Every connection takes a file: a worker past its open-file limit can neither accept nor
+        // reach Redis. Raise the limit as far as allowed, and hold HTTP connections below it.
+        let openFiles = OpenFileLimit.raiseToMaximum()
+        if let openFiles {
+            switch configuration.maximumConnections(openFiles: openFiles.current) {
+            case .success(let limit): configuration.maxConnections = limit
+            case .failure(let error): throw ValidationError(error.description)
+            }
+        }
         let level = try self.resolvedLogLevel()
         let format = self.logFormat ?? Environment.value("SESSION_CONTEXT_LOG_FORMAT") ?? "text"
         guard format == "text" || format == "json" else { throw ValidationError("log-format must be text or json, not \(format)") }
@@ -126,6 +138,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = level
         var metadata = self.describe(configuration, shutdownTimeout: shutdownTimeout)
         metadata["shutdownDrainMs"] = "\(drainMilliseconds)"
+        metadata["openFileLimit"] = "\(openFiles.map { "\($0.current)" } ?? "unknown")"
+        metadata["maxConnections"] = "\(configuration.maxConnections.map { "\($0)" } ?? "unlimited")"
         metadata["globalExecutor"] = EventLoopGlobalExecutor.isInstalled ? "event-loops" : "default"
         logger.info("starting worker", metadata: metadata)
         let drain = ConnectionDrain(period: .milliseconds(drainMilliseconds))
@@ -201,6 +215,7 @@ struct ServeCommand: AsyncParsableCommand {
             try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
         configuration.sseMaximumClients = try self.sseMaxClients ?? Self.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
         configuration.idleTimeoutSeconds = try self.idleTimeout ?? Self.int("SESSION_CONTEXT_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
+        configuration.maxConnections = try self.maxConnections ?? Self.int("SESSION_CONTEXT_MAX_CONNECTIONS")
         configuration.maxAttributes = try self.maxAttributes ?? Self.int("SESSION_CONTEXT_MAX_ATTRIBUTES") ?? configuration.maxAttributes
         configuration.maxValueBytes = try self.maxValueBytes ?? Self.int("SESSION_CONTEXT_MAX_VALUE_BYTES") ?? configuration.maxValueBytes
         configuration.nearCacheSize = try self.nearCacheSize ?? Self.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize

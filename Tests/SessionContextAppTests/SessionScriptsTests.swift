@@ -41,6 +41,20 @@ struct SessionScriptsTests {
         }
     }
 
+    @Test("Every script says where it can fail, and each refusal of the stream comes before a write")
+    func failurePointsAreListed() {
+        for (name, script) in SessionScriptCatalog.all {
+            #expect(script.source.contains("Failure point"), "\(name) does not list its failure points")
+        }
+        // The scripts that write an event check the stream before their first write.
+        for script in [SessionScripts.delete, SessionScripts.expired] {
+            let check = try! #require(script.source.range(of: "if not stream_writable()"))
+            for write in ["redis.call('DEL'", "redis.call('SET'"] {
+                if let first = script.source.range(of: write) { #expect(check.lowerBound < first.lowerBound) }
+            }
+        }
+    }
+
     @Test("The read-touch script, run on every GET /me, defines no function it does not call")
     func readTouchIsLean() {
         let source = SessionScripts.readTouch.source

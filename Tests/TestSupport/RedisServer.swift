@@ -132,6 +132,11 @@ public final class RedisServer: Sendable {
         try self.launch()
     }
 
+    /// Starts the server again on the same port after a ``kill()``.
+    public func relaunch() throws {
+        try self.launch()
+    }
+
     /// Freezes the server (SIGSTOP): it keeps its connections but answers nothing.
     public func pause() {
         if let pid = self.process.withLock({ $0?.processIdentifier }) { Glibc.kill(pid, SIGSTOP) }

@@ -24,11 +24,17 @@ public final class WorkerProcess: Sendable {
     }
 
     /// Starts a worker with `environment` (on top of the port and host) and waits until `/health/live` answers.
-    public static func start(environment: [String: String], arguments: [String] = []) async throws -> WorkerProcess {
+    /// With `openFiles`, the worker runs under that open-file limit, soft and hard (`prlimit`).
+    public static func start(environment: [String: String], arguments: [String] = [], openFiles: Int? = nil) async throws -> WorkerProcess {
         let port = try RedisServer.freePort()
         let process = Process()
-        process.executableURL = self.binary
-        process.arguments = ["serve"] + arguments
+        if let openFiles {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(openFiles):\(openFiles)", self.binary.path, "serve"] + arguments
+        } else {
+            process.executableURL = self.binary
+            process.arguments = ["serve"] + arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SESSION_CONTEXT_") && $0.key != "REDIS_URL" }
         env["SESSION_CONTEXT_HOST"] = "127.0.0.1"
         env["SESSION_CONTEXT_PORT"] = String(port)
@@ -72,6 +78,24 @@ public final class WorkerProcess: Sendable {
     /// What the worker printed so far.
     public var log: String {
         (try? String(contentsOf: self.output, encoding: .utf8)) ?? ""
+    }
+
+    /// The process id (prlimit runs the worker in its own process).
+    public var processIdentifier: Int32 { self.process.processIdentifier }
+
+    /// Whether the process is still running.
+    public var isRunning: Bool { self.process.isRunning }
+
+    /// The CPU time the process has used so far, user and system (from `/proc/<pid>/stat`).
+    public var cpuTime: Duration? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(self.process.processIdentifier)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
+        // After the command name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 13, let user = Int64(fields[11]), let system = Int64(fields[12]) else { return nil }
+        let ticks = Int64(sysconf(Int32(_SC_CLK_TCK)))
+        return .milliseconds((user + system) * 1000 / ticks)
     }
 
     /// Sends SIGTERM (graceful shutdown).

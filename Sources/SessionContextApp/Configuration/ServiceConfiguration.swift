@@ -44,6 +44,10 @@ public struct ServiceConfiguration: Sendable {
     public var sseMaximumClients: Int = 256
     /// Seconds an idle HTTP connection stays open.
     public var idleTimeoutSeconds: Int = 60
+    /// The most HTTP connections the worker holds at once; past it, it stops accepting until one
+    /// closes (new clients wait in the listen backlog). Nil: derived from the open-file limit
+    /// (``defaultMaximumConnections(openFiles:)``).
+    public var maxConnections: Int?
     /// The most attributes one context may hold; 0 = no limit.
     public var maxAttributes: Int = 2000
     /// The largest attribute value, bytes of JSON text.
@@ -63,11 +67,55 @@ public struct ServiceConfiguration: Sendable {
     /// The longest interval between customer-index sweeps, seconds: 30 days.
     public static let maximumSweepSeconds = 30 * 86400
 
+    /// The longest idle time, seconds: 100 years. Redis refuses an EXPIRE past its own bound, and
+    /// a script must not fail after its first write.
+    public static let maximumTTLSeconds = 100 * 365 * 86400
+
     /// The shortest HS256 secret accepted: as long as the hash output.
     public static let minimumSecretBytes = 32
 
     /// The defaults.
     public init() {}
+
+    /// Open files a worker needs besides its HTTP connections: the Redis pool, one Redis
+    /// connection per event-stream subscriber, the listeners' subscriptions, per-node pools on a
+    /// cluster, the listening socket, logs and the runtime's own descriptors.
+    public var reservedFiles: Int {
+        self.redisPoolSize + self.sseMaximumClients + 64
+    }
+
+    /// The default connection limit under an open-file limit of `openFiles`: what is left once
+    /// ``reservedFiles`` are set aside, at most 65,536; nil when nothing is left.
+    public func defaultMaximumConnections(openFiles: Int) -> Int? {
+        let left = openFiles - self.reservedFiles
+        return left >= 1 ? Swift.min(left, 65_536) : nil
+    }
+
+    /// The connection limit in force under an open-file limit of `openFiles`, or a message saying
+    /// why none can be: the configured one must leave ``reservedFiles`` free.
+    public func maximumConnections(openFiles: Int) -> Result<Int, ConfigurationError> {
+        if let configured = self.maxConnections {
+            guard configured <= openFiles - self.reservedFiles else {
+                return .failure(ConfigurationError(
+                    "max-connections \(configured) does not fit the open-file limit \(openFiles): the worker keeps \(self.reservedFiles) files for Redis and event streams (raise the limit, e.g. ulimit -n, or lower max-connections or sse-max-clients)"
+                ))
+            }
+            return .success(configured)
+        }
+        guard let derived = self.defaultMaximumConnections(openFiles: openFiles) else {
+            return .failure(ConfigurationError(
+                "the open-file limit \(openFiles) leaves no room for HTTP connections: the worker keeps \(self.reservedFiles) files for Redis and event streams (raise the limit, e.g. ulimit -n, or lower sse-max-clients)"
+            ))
+        }
+        return .success(derived)
+    }
+
+    /// A configuration that cannot work, with the reason.
+    public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+        /// What is wrong, for the operator.
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
 
     /// Checks the values; returns a message naming the first bad one.
     public func validate() -> String? {
@@ -90,6 +138,10 @@ public struct ServiceConfiguration: Sendable {
         if self.sseWriteTimeoutMilliseconds < 100 { return "sse-write-timeout must be at least 100 milliseconds" }
         if self.sseMaximumClients < 1 { return "sse-max-clients must be at least 1" }
         if self.idleTimeoutSeconds < 1 { return "idle-timeout must be at least 1 second" }
+        if let connections = self.maxConnections, connections < 1 { return "max-connections must be at least 1" }
+        if self.anonymousTTL > Self.maximumTTLSeconds || self.customerTTL > Self.maximumTTLSeconds {
+            return "anonymous-ttl and customer-ttl must be at most \(Self.maximumTTLSeconds) seconds (100 years)"
+        }
         if self.maxAttributes < 0 { return "max-attributes must be 0 (no limit) or positive" }
         if self.maxValueBytes < 16 { return "max-value-bytes must be at least 16" }
         if self.nearCacheSize < 0 { return "near-cache-size must be 0 (off) or positive" }

@@ -1,11 +1,13 @@
 import Hummingbird
 import Logging
+import NIOHTTP1
 import RedisClient
 import SessionStore
 
 /// Turns every error into the contract's JSON error answer: Redis failures into 503 with
-/// `Retry-After`, body rule violations into 400, Hummingbird's own errors (no route, body too
-/// large) into the same JSON shape. Anything unexpected is logged and answered 500.
+/// `Retry-After`, body rule violations and broken framing (a bad chunk, a body cut short) into
+/// 400, Hummingbird's own errors (no route, body too large) into the same JSON shape. Anything
+/// unexpected is logged and answered 500.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -17,6 +19,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try APIError.unavailable("the session store is unavailable, retry later").response(from: request, context: context)
         } catch let error as SessionInputError {
             return try APIError.badRequest(error.message).response(from: request, context: context)
+        } catch let error as HTTPParserError {
+            // The request's framing broke while its body was read (a bad chunk size, a body cut
+            // short): the client's error. The connection cannot carry another request.
+            context.logger.debug("malformed request body", metadata: ["error": "\(error)"])
+            var apiError = APIError.badRequest("the request body is malformed: \(Self.describe(error))")
+            apiError.headers[.connection] = "close"
+            return try apiError.response(from: request, context: context)
         } catch let error as HTTPError where error.status == .notFound {
             if let methods = AllowedMethods.shared.methods(for: request.uri.path), !methods.contains(request.method.rawValue) {
                 var apiError = APIError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; allowed: \(methods.joined(separator: ", "))")
@@ -37,6 +46,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return try APIError(.internalServerError, "internal error").response(from: request, context: context)
+        }
+    }
+
+    /// What broke in a request's framing, in words.
+    static func describe(_ error: HTTPParserError) -> String {
+        switch error {
+        case .invalidChunkSize: "an invalid chunk size"
+        case .invalidEOFState: "the connection ended before the whole body came"
+        case .invalidContentLength: "an invalid Content-Length"
+        default: "\(error)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import SessionStore
 
 extension Request {
@@ -16,6 +17,9 @@ extension Request {
         do {
             buffer = try await body.collect(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
+        } catch is NIOTooManyBytesError {
+            // A body without Content-Length (chunked) is measured as it comes.
             throw APIError(.contentTooLarge, "the body is larger than \(limit) bytes")
         }
         do {

@@ -40,6 +40,16 @@ final class RawConnection: Sendable {
         return String(decoding: self.collector.bytes.withLock { $0 }, as: UTF8.self)
     }
 
+    /// Sends `text`, closes the sending side (the server reads the end of its input), then
+    /// returns what came back until the connection closed or `timeout` passed.
+    func sendThenHalfClose(_ text: String, timeout: Duration) async -> String {
+        try? await self.channel.writeAndFlush(ByteBuffer(string: text))
+        try? await self.channel.close(mode: .output)
+        _ = await self.waitUntilClosed(timeout: timeout)
+        try? await self.channel.close()
+        return String(decoding: self.collector.bytes.withLock { $0 }, as: UTF8.self)
+    }
+
     /// Sends `text` and returns what came back as soon as it holds `marker` (or when `timeout` passed),
     /// leaving the connection open.
     func send(_ text: String, until marker: String, timeout: Duration) async -> String {

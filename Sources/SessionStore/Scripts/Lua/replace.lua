@@ -1,8 +1,9 @@
-extension SessionScripts {
-    /// Lua: PUT /context/{sessionId}: replace the standard fields (absent = cleared) and, when sent, the
-    static let replaceSource = #"""
 -- PUT /context/{sessionId}: replace the standard fields (absent = cleared) and, when sent, the
 -- whole attribute map; optimistic locking on the version; creates the context with upsert.
+-- Failure points, all before the first write: a stored version that is not a number (commit),
+-- the stream being another type (stream_writable). Writes: HDEL and HSET in batches
+-- (write_fields), EXPIRE or PERSIST, PUBLISH, XADD: none can fail once the checks passed.
+-- Under maxmemory the first write that adds data is refused before anything is written.
 -- ARGV[9]  expected version   ARGV[10]  "1" to upsert   ARGV[11]  customer id of a valid saas-token, or ""
 -- ARGV[12..17]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
 -- ARGV[18] "1" when the body has "context"; then ARGV[19..] pairs of attribute field ("@"..name), JSON value
@@ -61,7 +62,8 @@ if not fields then
   set[#set + 1] = '_v'; set[#set + 1] = 1
   set[#set + 1] = '_c'; set[#set + 1] = at
   set[#set + 1] = '_m'; set[#set + 1] = at
-  redis.call('HSET', key, unpack(set))
+  if not stream_writable() then return stream_refused() end
+  write_fields(set, {})
   refresh_ttl(wanted[CUSTOMER] ~= nil)
   publish('created', 1, changed, at)
   return { APPLIED, 1 }
@@ -70,7 +72,4 @@ if #changed == 0 then
   refresh_ttl(stored_customer ~= nil)
   return { UNCHANGED, tonumber(fields['_v']) }
 end
-if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end
-return commit(fields, 'updated', changed, wanted[CUSTOMER] ~= nil, set)
-"""#
-}
+return commit(fields, 'updated', changed, wanted[CUSTOMER] ~= nil, set, removed)

@@ -1,8 +1,7 @@
-extension SessionScripts {
-    /// Lua: POST .../attributes: set one attribute, whether or not it existed; no version check.
-    static let attributeSetSource = #"""
 -- POST .../attributes: set one attribute, whether or not it existed; no version check.
 -- ARGV[9]  attribute field ("@" .. name)   ARGV[10]  its JSON value
+-- Failure points, all before the first write (in commit): a stored version that is not a
+-- number, the stream being another type. Writes: HSET, EXPIRE or PERSIST, PUBLISH, XADD.
 local field, value = ARGV[9], ARGV[10]
 local current = redis.call('HMGET', key, '_v', CUSTOMER, field)
 if not current[1] then return { NOT_FOUND } end
@@ -19,5 +18,3 @@ if not current[3] and max_attributes > 0 then
   if over_limit(count) then return { TOO_MANY, max_attributes } end
 end
 return commit({ _v = current[1] }, 'attribute.set', { 'context.' .. string.sub(field, 2) }, current[2] ~= false, { field, value })
-"""#
-}

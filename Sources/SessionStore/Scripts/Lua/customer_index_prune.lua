@@ -1,6 +1,3 @@
-extension SessionScripts {
-    /// Lua: removes entries from a customer's index that a reader found out of date.
-    static let customerIndexPruneSource = #"""
 -- Removes entries from a customer's session index (a sorted set: session id -> when it was
 -- last entered, epoch ms) that a reader found out of date: the session is gone or is now
 -- another customer's. An entry goes only if it is unchanged since the reader saw it and older
@@ -8,6 +5,8 @@ extension SessionScripts {
 -- KEYS[1]  the index, sc:customer:{<tenant>:<customerId>}
 -- ARGV[1]  the cut-off, epoch ms      ARGV[2...]  pairs of session id and the score the reader saw
 --          ("" for a session known to be gone, whatever its score: a deleted one)
+-- Failure point: the index being another type, which the first ZSCORE finds before any ZREM.
+-- Each ZREM takes one member, so none can fail once the first ZSCORE passed.
 local removed = 0
 local cutoff = tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
@@ -18,5 +17,3 @@ for i = 2, #ARGV, 2 do
   end
 end
 return removed
-"""#
-}

@@ -1,11 +1,11 @@
-extension SessionScripts {
-    /// Lua: PATCH /me/context: merge siteCode, currency, targetLocation, language and attributes
-    static let mergeSource = #"""
 -- PATCH /me/context: merge siteCode, currency, targetLocation, language and attributes
 -- (JSON Merge Patch at the attribute level), with optimistic locking on the version.
 -- ARGV[9]  expected version
 -- ARGV[10..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
 --           Fields are standard hash fields (si, cy, tl, la) or "@" .. attribute name.
+-- Failure points, all before the first write (in commit): a stored version that is not a
+-- number, the stream being another type. Writes: batched HDEL and HSET, EXPIRE or PERSIST,
+-- PUBLISH, XADD.
 local _, LABEL = standard_fields()
 local expected = tonumber(ARGV[9])
 local fields = load()
@@ -40,8 +40,5 @@ if #changed == 0 then
   refresh_ttl(fields[CUSTOMER] ~= nil)
   return { UNCHANGED, tonumber(fields['_v']) }
 end
-if #removed > 0 then redis.call('HDEL', key, unpack(removed)) end
 -- A merge never touches the customer (siteCode, currency, targetLocation, language, attributes).
-return commit(fields, 'updated', changed, fields[CUSTOMER] ~= nil, set)
-"""#
-}
+return commit(fields, 'updated', changed, fields[CUSTOMER] ~= nil, set, removed)
