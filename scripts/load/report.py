@@ -21,7 +21,7 @@ def merge_rounds(rows: list[dict]) -> list[dict]:
         if "round" not in row:
             merged[row["name"]] = row
             continue
-        entry = merged.setdefault(row["name"], {"name": row["name"], "tool": row["tool"], "parts": []})
+        entry = merged.setdefault(row["name"], {"name": row["name"], "tool": row["tool"], "server": row.get("server"), "parts": []})
         entry["parts"].append(row)
     for entry in merged.values():
         parts = entry.pop("parts", None)
@@ -38,7 +38,18 @@ def merge_rounds(rows: list[dict]) -> list[dict]:
         entry["requests"] = sum(part.get("requests", 0) for part in parts)
         if all("redis_cpu_s" in part for part in parts):
             entry["redis_cpu_s"] = sum(part["redis_cpu_s"] for part in parts)
+        if all("server_cpu_s" in part for part in parts):
+            entry["server_cpu_s"] = sum(part["server_cpu_s"] for part in parts)
+            # Each round's server CPU per request (µs), for the ranges.
+            entry["server_cpu_rounds"] = {part["round"]: part["server_cpu_s"] * 1e6 / part["requests"] for part in parts if part.get("requests")}
     return list(merged.values())
+
+
+def server_cpu_per_request(row: dict) -> float | None:
+    """The CPU time (µs) the server the row ran against took per request, when it was measured."""
+    if row.get("server_cpu_s") is None or not row.get("requests"):
+        return None
+    return row["server_cpu_s"] * 1e6 / row["requests"]
 
 
 def redis_cpu_per_request(row: dict) -> float | None:
@@ -85,6 +96,7 @@ def main() -> None:
     parser.add_argument("--rows", required=True)
     parser.add_argument("--machine", required=True)
     parser.add_argument("--settings", required=True)
+    parser.add_argument("--instructions", help="bench/results/instructions.json of scripts/bench-instructions, for its target")
     parser.add_argument("--out", required=True, help="path without extension")
     args = parser.parse_args()
 
@@ -92,7 +104,9 @@ def main() -> None:
     memory = next((row for row in all_rows if row["name"] == "memory"), None)
     rows = merge_rounds([row for row in all_rows if row["name"] != "memory"])
     named = by_name(rows)
-    service = [row for row in rows if row.get("tool") == "wrk" and row["name"] != "/health/live"]
+    # The worker's own service rows (not the bare server's nor the Go peer's).
+    service = [row for row in rows if row.get("tool") == "wrk" and row["name"] != "/health/live"
+               and row.get("server", "ours") in ("ours", "ours-cached")]
 
     lines = [
         "# Benchmark: session-context against Redis",
@@ -105,9 +119,14 @@ def main() -> None:
         "",
         "- Redis CPU per request: the redis-server's CPU time (INFO cpu, user + system) across the row's runs, over its requests;"
         " it includes the pub/sub deliveries to the subscribed workers, and what the machine's sharing costs Redis.",
+        "- Server CPU per request: the CPU time (user + system, all threads, `/proc/<pid>/stat`) of the server the row ran against"
+        " (the worker, the bare Hummingbird server or the Go peer) across the row's runs, over its requests.",
+        "- Servers: ours (the worker), ours-cached (the worker with the near cache on), bare (`bench/bare-hummingbird`: Hummingbird"
+        " with one route and nothing else), go (`bench/go-peer`: net/http + redigo + golang-jwt, verifying every token, the same JSON bytes"
+        " as the worker, checked before the rows ran).",
         "",
-        "| what | tool | requests/s | p50 ms | p99 ms | p99/p50 | errors | worker RSS max MiB | Redis CPU µs/request |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| what | tool | server | requests/s | p50 ms | p99 ms | p99/p50 | errors | server RSS max MiB | Redis CPU µs/request | server CPU µs/request |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         errors = sum(row.get(key, 0) for key in ("errors_status", "errors_connect", "errors_read", "errors_write", "errors_timeout"))
@@ -115,14 +134,17 @@ def main() -> None:
         spread = f"{row['p99_ms'] / row['p50_ms']:.1f}" if row.get("p50_ms") else ""
         cpu = redis_cpu_per_request(row)
         cpu_text = "" if cpu is None else f"{cpu:.1f}"
-        lines.append(f"| {row['name']} | {row['tool']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {spread} | {errors} | {rss} | {cpu_text} |")
+        server_cpu = server_cpu_per_request(row)
+        server_text = "" if server_cpu is None else f"{server_cpu:.1f}"
+        lines.append(f"| {row['name']} | {row['tool']} | {row.get('server') or ''} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {spread} | {errors} | {rss} | {cpu_text} | {server_text} |")
 
     get_vs_live = ratio(named, "GET context", "/health/live")
     me_vs_get = ratio(named, "GET /me (TTL refresh)", "GET context")
     post_vs_get = ratio(named, "POST attribute", "GET context")
     cache_vs_live = ratio(named, "GET, near cache", "/health/live")
     worst_spread = max((row["p99_ms"] / row["p50_ms"] for row in service if row.get("p50_ms")), default=None)
-    rss_max = max((row.get("rss_max_kib") or 0 for row in rows), default=0) / 1024
+    rss_max = max((row.get("rss_max_kib") or 0 for row in rows if row.get("server", "ours") in ("ours", "ours-cached")), default=0) / 1024
+    rss_max_ours = rss_max
     long_run = named.get("mixed, 10x long")
     drift = None
     if long_run and len(long_run.get("rss_samples_kib", [])) >= 10:
@@ -148,6 +170,54 @@ def main() -> None:
     if memory:
         lines.append(f"| Redis memory per reference context <= 400 B, compact encoding | {memory['reference_bytes']} B, {memory['reference_encoding']} | "
                      f"{verdict(memory['reference_bytes'], 400, at_most=True) if memory['reference_encoding'] == 'listpack' else '**not met**'} |")
+    # Issue 19: the ratios against the bare Hummingbird route and the Go peer, in the same rounds.
+    bare = "bare Hummingbird /health/live"
+    issue = [
+        ("our /health/live >= 0.9x the bare Hummingbird route", "/health/live", bare, 0.9),
+        ("management GET >= 0.75x the bare route", "GET context", bare, 0.75),
+        ("near-cache GET >= 0.9x the bare route", "GET, near cache", bare, 0.9),
+        ("/me >= 0.85x management GET", "GET /me (TTL refresh)", "GET context", 0.85),
+        ("POST attribute >= 0.7x management GET", "POST attribute", "GET context", 0.7),
+        ("management GET >= 1.5x the Go peer's GET", "GET context", "Go GET context", 1.5),
+    ]
+    lines += ["", "## Targets of issue 19", "",
+              "Ratios of requests/s, each the median of its per-round ratios (range in brackets); server CPU per request"
+              " (medians of the rounds) for the two sides.", "",
+              "| target | measured | server CPU µs/request | |", "|---|---:|---:|---|"]
+    def round_cpu(name: str) -> str:
+        values = list((named.get(name) or {}).get("server_cpu_rounds", {}).values())
+        return f"{statistics.median(values):.1f}" if values else "-"
+    for label, numerator, denominator, target in issue:
+        value = ratio(named, numerator, denominator)
+        lines.append(f"| {label} | {fmt(value)}{spread_of(numerator, denominator)} | {round_cpu(numerator)} vs {round_cpu(denominator)} | {verdict(value, target)} |")
+    instructions = None
+    if args.instructions and os.path.exists(args.instructions):
+        instructions = json.load(open(args.instructions))
+        cases = {case["name"]: case for case in instructions["cases"]}
+        if "GET context" in cases and bare in cases:
+            value = cases["GET context"]["per_request"] / cases[bare]["per_request"]
+            lines.append(f"| instructions per GET <= 1.5x the bare route's per request (callgrind, [instructions.md](instructions.md), {instructions['when']}) | "
+                         f"{value:.2f}x ({cases['GET context']['per_request']:,.0f} / {cases[bare]['per_request']:,.0f}) | | {verdict(value, 1.5, at_most=True)} |")
+    if instructions is None:
+        lines.append("| instructions per GET <= 1.5x the bare route's per request | - (run `scripts/bench --instructions`) | | not measured |")
+    lines += [
+        f"| p99 <= 3x p50 (worst row of the worker's) | {fmt(worst_spread)} | | {verdict(worst_spread, 3.0, at_most=True)} |",
+        f"| RSS <= 64 MiB | {rss_max_ours:.1f} MiB | | {verdict(rss_max_ours, 64, at_most=True)} |",
+        f"| RSS flat across the 10x run (last sample minus the one at 10 %) | {fmt(drift, ' MiB')} | | {verdict(None if drift is None else abs(drift), 4, at_most=True)} |",
+    ]
+    lines += ["", "Every round-measured row against the bare Hummingbird route (median of per-round ratios of requests/s; server CPU per"
+              " request, median of the rounds, and its ratio to the bare server's):", "",
+              "| row | vs bare route | server CPU µs/request | CPU vs bare |", "|---|---:|---:|---:|"]
+    bare_cpu = [value for value in (named.get(bare) or {}).get("server_cpu_rounds", {}).values()]
+    for row in rows:
+        if not row.get("rounds") or row["name"] == bare:
+            continue
+        cpu_values = list(row.get("server_cpu_rounds", {}).values())
+        cpu_text = f"{statistics.median(cpu_values):.1f}" if cpu_values else "-"
+        cpu_ratio = f"{statistics.median(cpu_values) / statistics.median(bare_cpu):.2f}x" if cpu_values and bare_cpu else "-"
+        lines.append(f"| {row['name']} | {fmt(ratio(named, row['name'], bare))}{spread_of(row['name'], bare)} | {cpu_text} | {cpu_ratio} |")
+    if bare_cpu:
+        lines.append(f"| {bare} | 1.00x | {statistics.median(bare_cpu):.1f} | 1.00x |")
     lines += ["", "Against Redis itself (informative):", ""]
     for service_row, redis_row in (("GET context", "redis HGETALL"), ("POST attribute", "redis EVALSHA set")):
         value = ratio(named, service_row, redis_row)
@@ -174,9 +244,17 @@ def main() -> None:
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
     names = [row["name"] for row in rows]
-    colours = ["#888888" if row["tool"] == "redis-benchmark" else "#4c72b0" if row["name"] == "/health/live" else "#dd8452" for row in rows]
+    def colour(row: dict) -> str:
+        if row["tool"] == "redis-benchmark":
+            return "#888888"
+        if row.get("server") == "bare":
+            return "#2a9d8f"
+        if row.get("server") == "go":
+            return "#8172b3"
+        return "#4c72b0" if row["name"] == "/health/live" else "#dd8452"
+    colours = [colour(row) for row in rows]
     left.barh(names[::-1], [row["rps"] for row in rows][::-1], color=colours[::-1])
-    left.set_xlabel("requests/s (grey: Redis alone, blue: HTTP floor, orange: the service)")
+    left.set_xlabel("requests/s (grey: Redis alone, green: bare Hummingbird, blue: our /health/live, orange: the service, purple: Go peer)", fontsize=8)
     left.set_title("Throughput")
     for index, row in enumerate(rows[::-1]):
         left.text(row["rps"], index, f" {row['rps']:,.0f}", va="center", fontsize=8)
