@@ -1,3 +1,6 @@
+import NIOCore
+import NIOPosix
+import TestSupport
 import Testing
 
 @testable import RedisClient
@@ -25,4 +28,23 @@ struct RedisEndpointTests {
     func masked() throws {
         #expect(try RedisEndpoint(url: "redis://:topsecret@h:1/0").description == "redis://:***@h:1/0")
     }
+}
+
+@Suite("Redis connections' socket options")
+struct RedisSocketOptionTests {
+    @Test("A TCP connection to Redis has TCP_NODELAY and not SO_DEBUG (the same option number at the socket level, refused without CAP_NET_ADMIN)")
+    func noDelayNotDebug() async throws {
+        let endpoint = try RedisServer.shared()
+        let channel = try await endpoint.makeChannel(
+            on: MultiThreadedEventLoopGroup.singleton.next(), connectTimeout: .seconds(5), handler: { RESPNoopHandler() }
+        )
+        defer { channel.close(promise: nil) }
+        #expect(try await channel.getOption(.tcpOption(.tcp_nodelay)).get() == 1)
+        #expect(try await channel.getOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_DEBUG))).get() == 0)
+    }
+}
+
+/// A handler that leaves the pipeline's end alone.
+private final class RESPNoopHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = RESPValue
 }

@@ -43,7 +43,10 @@ extension RedisEndpoint {
         do {
             switch self.address {
             case .tcp(let host, let port):
-                return try await bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1).connect(host: host, port: port).get()
+                // A TCP-level option: `.socketOption(.tcp_nodelay)` is SOL_SOCKET option 1, which
+                // is SO_DEBUG on Linux (refused with EACCES to a process without CAP_NET_ADMIN, as
+                // in a container, so no connection could be made there).
+                return try await bootstrap.channelOption(.tcpOption(.tcp_nodelay), value: 1).connect(host: host, port: port).get()
             case .unix(let path):
                 return try await bootstrap.connect(unixDomainSocketPath: path).get()
             }
