@@ -20,11 +20,12 @@ struct ObservabilityTests {
         var lines: [String] { self.text.withLock { $0.split(separator: "\n").map(String.init) } }
     }
 
-    @Test("The text handler writes StreamLogHandler's lines, the logger's metadata rendered when a line is written")
+    @Test("The text handler writes StreamLogHandler's lines byte for byte, the logger's metadata rendered when a line is written")
     func textLines() {
         let expected = Capture(), written = Capture()
         var stream = Logger(label: "worker") { StreamLogHandler(label: $0, stream: expected, metadataProvider: nil) }
-        var text = Logger(label: "worker") { TextLogHandler(writingThrough: StreamLogHandler(label: $0, stream: written, metadataProvider: nil)) }
+        let write: @Sendable ([UInt8]) -> Void = { written.write(String(decoding: $0, as: UTF8.self)) }
+        var text = Logger(label: "worker") { TextLogHandler(label: $0, write: write) }
         stream[metadataKey: "request_id"] = "r-1"
         text[metadataKey: "request_id"] = "r-1"
         stream[metadataKey: "hb.request.id"] = "7"
@@ -33,7 +34,7 @@ struct ObservabilityTests {
             logger.info("request", metadata: ["status": "200", "request_id": "r-2"])
             logger.debug("below the level")
         }
-        let plain = Logger(label: "worker") { TextLogHandler(writingThrough: StreamLogHandler(label: $0, stream: written, metadataProvider: nil)) }
+        let plain = Logger(label: "worker") { TextLogHandler(label: $0, write: write) }
         plain.info("no metadata")
         // A line starts with the second it was written: compare what follows.
         let tail = { (line: String) in String(line.drop { $0 != " " }) }
@@ -43,6 +44,10 @@ struct ObservabilityTests {
             " info worker: [SessionContextAppTests] no metadata",
         ])
         #expect(written.lines.first.map(tail) == expected.lines.first.map(tail))
+        // The time in the same format: local time with the zone's offset, to the second.
+        let time = { (line: String) in String(line.prefix { $0 != " " }) }
+        #expect(written.lines.first.map(time)?.count == expected.lines.first.map(time)?.count)
+        #expect(written.lines.first.map(time)?.count == "2026-12-04T15:16:16+0000".count)
     }
 
     @Test("Requests are counted and timed once by route and status, whether the body's length is known or streamed")

@@ -23,7 +23,6 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[Self.requestIdHeader] = requestId
         guard logging else { return response }
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.info(
             "request",
             metadata: [
@@ -31,10 +30,19 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 "path": .string(request.uri.path),
                 "route": .string(context.endpointPath ?? "-"),
                 "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(String(format: "%.2f", milliseconds)),
+                "duration_ms": .string(Self.milliseconds(elapsed)),
             ]
         )
         return response
+    }
+
+    /// `duration` in milliseconds with two decimals, rounded (as `%.2f` writes it; `String(format:)`
+    /// cost 11,000 instructions a request, a tenth of a whole `/health/live`).
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let hundredths = max(0, seconds) * 100_000 + (max(0, attoseconds) + 5_000_000_000_000) / 10_000_000_000_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
     /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.`; else a new one.
