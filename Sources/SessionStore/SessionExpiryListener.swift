@@ -114,8 +114,8 @@ public struct SessionExpiryListener: Service {
     /// Makes sure `server` keeps sending expired-key notifications: checks at once, whenever
     /// `recheck` is requested (each time the subscription is made again: a Redis that restarted
     /// lost the setting), every ``notificationCheckInterval`` (another client may have changed it),
-    /// and every ``notificationRetryInterval`` while the check fails (the pool's first commands
-    /// after a restart may fail). The gauge `session_context_expiry_notifications{server}` is 1
+    /// and every ``notificationRetryInterval`` while the server cannot be asked (the pool's first
+    /// commands after a restart may fail). The gauge `session_context_expiry_notifications{server}` is 1
     /// while they are known to be on; every change of that state is logged once.
     private func keepNotificationsEnabled(on server: RedisEndpoint, recheck: RecheckRequest) async {
         let gauge = Gauge(label: "session_context_expiry_notifications", dimensions: [("server", "\(server)")])
@@ -142,8 +142,12 @@ public struct SessionExpiryListener: Service {
                 }
                 lastState = state
             }
-            // Wait out the interval in retry-sized steps, so a recheck request is served soon.
-            let next = ContinuousClock.now + (state == .on ? self.notificationCheckInterval : self.notificationRetryInterval)
+            // Wait out the interval in retry-sized steps, so a recheck request is served soon. A
+            // server that could not be asked is asked again soon; one that answered (on, or
+            // refusing CONFIG) at the check interval.
+            var interval = self.notificationCheckInterval
+            if case .unknown = state { interval = self.notificationRetryInterval }
+            let next = ContinuousClock.now + interval
             while !Task.isCancelled, ContinuousClock.now < next, !recheck.isRequested {
                 try? await Task.sleep(for: self.notificationRetryInterval)
             }
