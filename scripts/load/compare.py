@@ -8,24 +8,12 @@ of every server. Exits 1 with the differences when any answer differs.
   compare.py --worker PORT [--worker PORT] --go PORT --bare PORT --secret S --tenant T --sessions FILE
 """
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import json
 import sys
 import time
 
-
-def b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def sign(claims: dict, secret: str) -> str:
-    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = b64(json.dumps(claims, separators=(",", ":")).encode())
-    signature = b64(hmac.new(secret.encode(), header + b"." + payload, hashlib.sha256).digest())
-    return (header + b"." + payload + b"." + signature).decode()
+from seed import sign  # the same HS256 tokens the seeding uses
 
 
 def fetch(port: int, path: str, token: str | None = None) -> tuple[int, str, bytes]:

@@ -7,13 +7,22 @@
 start_load_worker() {
     local port="${1:?start_load_worker needs a port}"
     shift
-    env REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" SESSION_CONTEXT_JWT_SECRET="$secret" \
+    start_server "the worker on port $port" "$work/worker-$port.log" "http://127.0.0.1:$port/health/ready" \
+        env REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" SESSION_CONTEXT_JWT_SECRET="$secret" \
         SESSION_CONTEXT_HOST=127.0.0.1 SESSION_CONTEXT_PORT="$port" SESSION_CONTEXT_LOG_LEVEL=warning \
-        "$@" "$binary" serve >"$work/worker-$port.log" 2>&1 &
+        "$@" "$binary" serve
+}
+
+# start_server NAME LOG URL COMMAND...: runs COMMAND in the background, logging to LOG; prints its
+# pid once URL answers, else shows the log and stops ("NAME did not start").
+start_server() {
+    local name="$1" log="$2" url="$3"
+    shift 3
+    "$@" >"$log" 2>&1 &
     local pid=$!
-    if ! wait_for_http "http://127.0.0.1:$port/health/ready"; then
-        cat "$work/worker-$port.log" >&2
-        die "the worker on port $port did not start"
+    if ! wait_for_http "$url"; then
+        cat "$log" >&2
+        die "$name did not start"
     fi
     printf '%s\n' "$pid"
 }
@@ -89,25 +98,15 @@ build_go_peer() {
 # start_bare_server BINARY PORT: starts the bare Hummingbird server; prints its pid once it answers.
 start_bare_server() {
     local binary="$1" port="$2"
-    "$binary" "$port" >"$work/bare-$port.log" 2>&1 &
-    local pid=$!
-    if ! wait_for_http "http://127.0.0.1:$port/health/live"; then
-        cat "$work/bare-$port.log" >&2
-        die "the bare Hummingbird server on port $port did not start"
-    fi
-    printf '%s\n' "$pid"
+    start_server "the bare Hummingbird server on port $port" "$work/bare-$port.log" \
+        "http://127.0.0.1:$port/health/live" "$binary" "$port"
 }
 
 # start_go_peer BINARY PORT: starts the Go peer on the benchmark's Redis and secret; prints its pid.
 start_go_peer() {
     local binary="$1" port="$2"
-    "$binary" -port "$port" -redis "127.0.0.1:$REDIS_PORT" -secret "$secret" >"$work/go-peer-$port.log" 2>&1 &
-    local pid=$!
-    if ! wait_for_http "http://127.0.0.1:$port/health/live"; then
-        cat "$work/go-peer-$port.log" >&2
-        die "the Go peer on port $port did not start"
-    fi
-    printf '%s\n' "$pid"
+    start_server "the Go peer on port $port" "$work/go-peer-$port.log" "http://127.0.0.1:$port/health/live" \
+        "$binary" -port "$port" -redis "127.0.0.1:$REDIS_PORT" -secret "$secret"
 }
 
 # process_cpu PID: the CPU time (user + system, seconds, all threads) the process has used so far.
