@@ -9,7 +9,7 @@ import Darwin
 ///
 /// A worker past this limit cannot accept, cannot reconnect to Redis and cannot open files; so
 /// it serves at most ``ServiceConfiguration/maxConnections`` HTTP connections, a number derived
-/// from this limit by default (see ``ServiceConfiguration/defaultMaximumConnections(openFiles:)``).
+/// from this limit by default (see ``ServiceConfiguration/maximumConnections(openFiles:)``).
 public struct OpenFileLimit: Sendable, Equatable {
     /// The limit in force (the soft limit).
     public var current: Int

@@ -46,7 +46,7 @@ public struct ServiceConfiguration: Sendable {
     public var idleTimeoutSeconds: Int = 60
     /// The most HTTP connections the worker holds at once; past it, it stops accepting until one
     /// closes (new clients wait in the listen backlog). Nil: derived from the open-file limit
-    /// (``defaultMaximumConnections(openFiles:)``).
+    /// (``maximumConnections(openFiles:)``).
     public var maxConnections: Int?
     /// The most attributes one context may hold; 0 = no limit.
     public var maxAttributes: Int = 2000
@@ -84,30 +84,25 @@ public struct ServiceConfiguration: Sendable {
         self.redisPoolSize + self.sseMaximumClients + 64
     }
 
-    /// The default connection limit under an open-file limit of `openFiles`: what is left once
-    /// ``reservedFiles`` are set aside, at most 65,536; nil when nothing is left.
-    public func defaultMaximumConnections(openFiles: Int) -> Int? {
-        let left = openFiles - self.reservedFiles
-        return left >= 1 ? Swift.min(left, 65_536) : nil
-    }
-
-    /// The connection limit in force under an open-file limit of `openFiles`, or a message saying
-    /// why none can be: the configured one must leave ``reservedFiles`` free.
+    /// The connection limit in force under an open-file limit of `openFiles`: the configured one,
+    /// else what is left once ``reservedFiles`` are set aside (at most 65,536); or why none can be.
     public func maximumConnections(openFiles: Int) -> Result<Int, ConfigurationError> {
+        let left = openFiles - self.reservedFiles
+        let advice = "the worker keeps \(self.reservedFiles) files for Redis and event streams (raise the limit, e.g. ulimit -n"
         if let configured = self.maxConnections {
-            guard configured <= openFiles - self.reservedFiles else {
+            guard configured <= left else {
                 return .failure(ConfigurationError(
-                    "max-connections \(configured) does not fit the open-file limit \(openFiles): the worker keeps \(self.reservedFiles) files for Redis and event streams (raise the limit, e.g. ulimit -n, or lower max-connections or sse-max-clients)"
+                    "max-connections \(configured) does not fit the open-file limit \(openFiles): \(advice), or lower max-connections or sse-max-clients)"
                 ))
             }
             return .success(configured)
         }
-        guard let derived = self.defaultMaximumConnections(openFiles: openFiles) else {
+        guard left >= 1 else {
             return .failure(ConfigurationError(
-                "the open-file limit \(openFiles) leaves no room for HTTP connections: the worker keeps \(self.reservedFiles) files for Redis and event streams (raise the limit, e.g. ulimit -n, or lower sse-max-clients)"
+                "the open-file limit \(openFiles) leaves no room for HTTP connections: \(advice), or lower sse-max-clients)"
             ))
         }
-        return .success(derived)
+        return .success(Swift.min(left, 65_536))
     }
 
     /// A configuration that cannot work, with the reason.
