@@ -58,6 +58,7 @@ let package = Package(
             name: "SessionContextEvents",
             dependencies: [
                 "RedisClient",
+                "SessionStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -153,6 +153,13 @@ public final class RedisRouter: Service, Sendable {
         return primaries[0]
     }
 
+    /// The server that holds `key` (on a cluster, the primary serving its slot): where a subscriber
+    /// to a sharded channel of the same hash tag connects.
+    public func endpoint(serving key: String) async throws(RedisError) -> RedisEndpoint {
+        if let cluster = self.cluster { return try await cluster.endpoint(serving: key) }
+        return try await self.subscriptionEndpoint()
+    }
+
     /// Sends `command` to one server of ``primaries()`` as it is (for per-server commands such as `CONFIG SET`).
     public func send(_ command: RESPCommand, to server: RedisEndpoint) async throws(RedisError) -> RESPValue {
         switch self.backend {

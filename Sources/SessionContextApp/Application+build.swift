@@ -34,15 +34,18 @@ public func buildApplication(
             customerTTL: configuration.customerTTL,
             origin: configuration.instanceId,
             streamMaxLength: configuration.streamMaxLength,
+            layout: SessionLayout(buckets: configuration.eventBuckets),
+            eventChannels: configuration.resolvedEventChannels(cluster: redis.isCluster),
             maxAttributes: configuration.maxAttributes,
             replicaAcknowledgements: configuration.redisReplicaAcknowledgements,
             replicaTimeoutMilliseconds: configuration.redisReplicaTimeoutMilliseconds
         ),
         nearCache: nearCache
     )
-    var services: [any Service] = [redis]
+    let layoutCheck = SessionLayoutCheck(redis: redis, layout: store.layout, logger: logger)
+    var services: [any Service] = [redis, layoutCheck]
     if let nearCache {
-        services.append(NearCacheListener(cache: nearCache, redis: redis, logger: logger))
+        services.append(NearCacheListener(cache: nearCache, redis: redis, layout: store.layout, logger: logger))
     }
     if configuration.expiryEvents {
         services.append(SessionExpiryListener(store: store, logger: logger))
@@ -58,7 +61,9 @@ public func buildApplication(
         )
     }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
-    let router = buildRouter(store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain)
+    let router = buildRouter(
+        store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain, layoutCheck: layoutCheck
+    )
     return Application(
         router: router,
         // Idle keep-alive connections close after the idle timeout; request headers are bounded
@@ -83,14 +88,15 @@ public func buildRouter(
     verifier: TokenVerifier,
     configuration: ServiceConfiguration,
     metrics: PrometheusCollectorRegistry? = nil,
-    drain: ConnectionDrain? = nil
+    drain: ConnectionDrain? = nil,
+    layoutCheck: SessionLayoutCheck? = nil
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: ErrorMiddleware())
-    router.addRoutes(HealthController(redis: store.redis, drain: drain).endpoints, atPath: "/health")
+    router.addRoutes(HealthController(redis: store.redis, drain: drain, layoutCheck: layoutCheck).endpoints, atPath: "/health")
     router.addRoutes(OpenAPIController().endpoints)
     if let metrics {
         router.addRoutes(MetricsController(registry: metrics).endpoints)

@@ -1,7 +1,7 @@
 import Foundation
 
-/// One change event of a session context, as published on `session-context:{tenant}:events` and
-/// appended to the tenant's stream.
+/// One change event of a session context, as published on the pub/sub channels and appended to
+/// the stream of the session's bucket.
 public struct SessionEvent: Sendable, Decodable, Equatable {
     /// What happened.
     public enum Kind: String, Sendable, Decodable {
@@ -10,9 +10,11 @@ public struct SessionEvent: Sendable, Decodable, Equatable {
         case attributeDeleted = "attribute.deleted"
     }
 
-    /// The stream entry id (e.g. `1763800000000-0`), when read from the stream; events are
-    /// ordered by it, and it is where a reader resumes.
+    /// The stream entry id (e.g. `1763800000000-0`), when read from a stream; the events of one
+    /// bucket (so of one session) are ordered by it.
     public var id: String?
+    /// The bucket whose stream it was read from, when read from one.
+    public var bucket: Int?
     /// What happened.
     public var type: Kind
     /// The tenant.

@@ -1,12 +1,13 @@
 import RedisClient
 
 extension SessionEventStream {
-    /// Reads as `consumer` of `group`: first the events delivered to it before and not yet
-    /// acknowledged, then new ones, in stream order, until the reading task is cancelled.
+    /// Reads as `consumer` of `group` (on every bucket's stream): first the events delivered to it
+    /// before and not yet acknowledged, then new ones, in stream order within each bucket, until
+    /// the reading task is cancelled.
     ///
-    /// Events are read as they are asked for, at most 100 at a time: a consumer that handles them
-    /// slowly holds one batch in memory, never the backlog. Events read but not yet handed out when
-    /// the reader stops stay pending in the group and come first after a restart.
+    /// Events are read as they are asked for, at most 100 per bucket at a time: a consumer that
+    /// handles them slowly holds one batch in memory, never the backlog. Events read but not yet
+    /// handed out when the reader stops stay pending in the group and come first after a restart.
     public func consume(group: String, consumer: String) -> Consumer {
         Consumer(stream: self, group: group, consumer: consumer)
     }
@@ -16,14 +17,15 @@ extension SessionEventStream {
     public struct Delivery: Sendable {
         /// The event.
         public let event: SessionEvent
-        let link: ConsumerLink
+        let stream: SessionEventStream
+        let group: String
 
-        /// Marks the event handled (`XACK`), on the consumer's own connection. Acknowledge before
-        /// asking for the next event: while the consumer waits for new events on that connection,
-        /// an acknowledgement from elsewhere waits behind the blocking read.
+        /// Marks the event handled (`XACK` on its bucket's stream, through the router: never
+        /// behind the consumer's own blocking read).
         public func acknowledge() async throws {
-            guard let id = self.event.id else { return }
-            _ = try await self.link.connection.send(RESPCommand("XACK", self.link.stream.key, self.link.group, id))
+            guard let id = self.event.id, let bucket = self.event.bucket else { return }
+            let key = self.stream.keys[bucket]
+            _ = try await self.stream.redis.send(RESPCommand("XACK", key, self.group, id), key: key)
         }
     }
 
@@ -37,19 +39,26 @@ extension SessionEventStream {
         let consumer: String
 
         public func makeAsyncIterator() -> Iterator {
-            Iterator(link: ConsumerLink(stream: self.stream, group: self.group, consumer: self.consumer))
+            Iterator(stream: self.stream, group: self.group, consumer: self.consumer)
         }
 
         /// Reads the next batch when the last one has been handed out.
         public struct Iterator: AsyncIteratorProtocol {
-            let link: ConsumerLink
+            let stream: SessionEventStream
+            let group: String
+            let consumer: String
+            private var reads: BucketReads?
             private var batch: [SessionEvent] = []
             private var position = 0
-            /// Where the re-read of this consumer's pending events stands; nil once they are all read.
-            private var pendingFrom: String? = "0"
+            /// Where the re-read of this consumer's pending events stands in each bucket
+            /// (`nil` once a bucket's are all read); nil once they are all read everywhere.
+            private var pendingFrom: [String?]?
 
-            init(link: ConsumerLink) {
-                self.link = link
+            init(stream: SessionEventStream, group: String, consumer: String) {
+                self.stream = stream
+                self.group = group
+                self.consumer = consumer
+                self.pendingFrom = Array(repeating: "0", count: stream.layout.buckets)
             }
 
             /// The next event; nil once the reading task is cancelled. Cancelling it while it waits
@@ -60,75 +69,59 @@ extension SessionEventStream {
                     // Checked before every read: a cancellation that came while the previous read
                     // (or the connecting) was under way must not start a blocking one.
                     if Task.isCancelled { return nil }
-                    let link = self.link
-                    let command = self.readCommand()
-                    let reply: RESPValue
+                    if self.reads == nil { self.reads = try await self.stream.reads(blocking: true) }
+                    let reads = self.reads!
                     do {
-                        reply = try await withTaskCancellationHandler {
-                            // Cancelled before the handler was in place: onCancel has run already.
+                        self.batch = try await withTaskCancellationHandler {
                             try Task.checkCancellation()
-                            return try await link.connection.send(command)
+                            return try await self.readBatch(reads)
                         } onCancel: {
-                            link.connection.close()
+                            reads.connection?.close()
                         }
                     } catch where Task.isCancelled {
                         return nil
                     }
-                    let entries = StreamEntry.entries(ofStreams: reply)
-                    self.batch = try entries.events()
                     self.position = 0
-                    if self.pendingFrom != nil {
-                        // By the entries' ids, not the events': an entry trimmed from the stream
-                        // comes back without its event, and must not end the re-read early.
-                        self.pendingFrom = entries.last?.id
-                        try await link.acknowledgeTrimmed(entries)
-                        if Task.isCancelled { return nil }
-                    }
                 }
                 defer { self.position += 1 }
-                return Delivery(event: self.batch[self.position], link: self.link)
+                return Delivery(event: self.batch[self.position], stream: self.stream, group: self.group)
             }
 
-            /// `XREADGROUP` of this consumer's pending events after `pendingFrom`, or once they are
-            /// all read, of new events (waiting up to the block time for one).
-            private func readCommand() -> RESPCommand {
-                let stream = self.link.stream
-                var arguments = ["GROUP", self.link.group, self.link.consumer, "COUNT", "100"]
-                if self.pendingFrom == nil { arguments += ["BLOCK", String(stream.blockTime.milliseconds)] }
-                arguments += ["STREAMS", stream.key, self.pendingFrom ?? ">"]
-                return RESPCommand("XREADGROUP", arguments: arguments)
+            /// The next batch: this consumer's pending events while some bucket has any, then new
+            /// ones (waiting up to the block time for some).
+            private mutating func readBatch(_ reads: BucketReads) async throws -> [SessionEvent] {
+                let verb = ["XREADGROUP", "GROUP", self.group, self.consumer, "COUNT", "100"]
+                guard let pending = self.pendingFrom else {
+                    let ids = Array(repeating: ">", count: self.stream.layout.buckets)
+                    return try await reads.read(verb, after: ids, block: true).flatMap { bucket, entries in
+                        try entries.events(bucket: bucket)
+                    }
+                }
+                // Only the buckets whose pending events are not all read yet.
+                let buckets = pending.indices.filter { pending[$0] != nil }
+                let found = try await reads.read(verb, after: buckets.map { pending[$0]! }, only: buckets, block: false)
+                var next = pending
+                var events: [SessionEvent] = []
+                for bucket in buckets { next[bucket] = nil }
+                for (bucket, entries) in found where !entries.isEmpty {
+                    // By the entries' ids, not the events': an entry trimmed from the stream comes
+                    // back without its event, and must not end the re-read early.
+                    next[bucket] = entries.last?.id
+                    try await self.acknowledgeTrimmed(entries, bucket: bucket)
+                    events += try entries.events(bucket: bucket)
+                }
+                self.pendingFrom = next.contains { $0 != nil } ? next : nil
+                return events
             }
-        }
-    }
-}
 
-/// What a group consumer's iterator and deliveries share: who reads, and the connection it reads
-/// and acknowledges on (opened on first use, opened again after it closed, closed once the
-/// iterator and the deliveries are all gone).
-final class ConsumerLink: Sendable {
-    let stream: SessionEventStream
-    let group: String
-    let consumer: String
-    /// The connection it reads and acknowledges on.
-    let connection: RedisKeptConnection
-
-    init(stream: SessionEventStream, group: String, consumer: String) {
-        self.stream = stream
-        self.group = group
-        self.consumer = consumer
-        self.connection = stream.keptConnection()
-    }
-
-    /// Acknowledges those of `entries` (this consumer's pending ones) that were trimmed from the
-    /// stream: they can never be delivered, and would otherwise stay in the group's pending list
-    /// for good. A failure because the reading task was cancelled is no failure: the caller ends.
-    func acknowledgeTrimmed(_ entries: [StreamEntry]) async throws {
-        let trimmed = entries.trimmedIds
-        guard !trimmed.isEmpty else { return }
-        do {
-            _ = try await self.connection.send(RESPCommand("XACK", arguments: [self.stream.key, self.group] + trimmed))
-        } catch where Task.isCancelled {
-            return
+            /// Acknowledges those of `entries` (this consumer's pending ones) that were trimmed from
+            /// the stream: they can never be delivered, and would otherwise stay pending for good.
+            private func acknowledgeTrimmed(_ entries: [StreamEntry], bucket: Int) async throws {
+                let trimmed = entries.trimmedIds
+                guard !trimmed.isEmpty else { return }
+                let key = self.stream.keys[bucket]
+                _ = try await self.stream.redis.send(RESPCommand("XACK", arguments: [key, self.group] + trimmed), key: key)
+            }
         }
     }
 }

@@ -1,19 +1,24 @@
 import NIOCore
 import RedisClient
+import SessionStore
 
-/// Reads a tenant's durable event stream (`sc:events:{tenant}`), which keeps every event, not
-/// only those a pub/sub subscriber happened to be connected for.
+/// Reads a tenant's durable change events, which keep every event, not only those a pub/sub
+/// subscriber happened to be connected for. They are in one stream per bucket of the tenant
+/// (`sc:events:{<tenant>:<bucket>}`, see `SessionLayout`); every reader here merges the buckets:
 ///
 /// - ``read(after:count:)`` pages through what is stored;
-/// - ``tail(after:)`` follows the stream live, from a given id, with one dedicated connection
-///   (closed as soon as the reader leaves);
-/// - ``consume(group:consumer:)`` reads as a member of a consumer group, a batch at a time as the
-///   consumer asks: after a restart it first gets what it had received but not acknowledged, then
-///   everything it missed.
+/// - ``tail(after:buffer:)`` follows the streams live from a ``SessionEventCursor`` (one position
+///   per bucket, so a reader resumes exactly: nothing lost, nothing twice);
+/// - ``consume(group:consumer:)`` reads as a member of a consumer group (one group of that name on
+///   every bucket's stream): after a restart it first gets what it had received but not
+///   acknowledged, then everything it missed.
+///
+/// The events of one session are in one bucket, so they come in the order they were made; there is
+/// no order across sessions of different buckets.
 ///
 /// ```swift
-/// // A cart service reacting to attribute changes.
-/// let stream = SessionEventStream(endpoint: try RedisEndpoint(url: "redis://127.0.0.1:6379/0"), tenant: "acme")
+/// // A cart service reacting to attribute changes (`redis` is a running RedisRouter).
+/// let stream = SessionEventStream(redis: redis, tenant: "acme")
 /// try await stream.createGroup("cart-service")
 /// for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
 ///     if delivery.event.type == .attributeSet, delivery.event.changed.contains("context.geo") {
@@ -23,123 +28,141 @@ import RedisClient
 /// }
 /// ```
 public struct SessionEventStream: Sendable {
-    /// Where the stream's Redis is.
-    public let endpoint: RedisEndpoint
+    /// The Redis of the streams (one server, Sentinel or a cluster); it must be running.
+    public let redis: RedisRouter
     /// The tenant whose events these are.
     public let tenant: String
+    /// How the tenant's sessions are spread over buckets (the deployment's).
+    public let layout: SessionLayout
     /// How long one blocking read waits before it returns empty (and a live reader sends a heartbeat).
     public var blockTime: Duration
+    /// On a Redis Cluster, how long a reader that found nothing new waits before it asks again.
+    public var pollInterval: Duration
+    /// The key of each bucket's stream, by bucket.
+    public let keys: [String]
 
-    /// A reader of `tenant`'s stream.
-    public init(endpoint: RedisEndpoint, tenant: String, blockTime: Duration = .seconds(5)) {
-        self.endpoint = endpoint
+    /// A reader of `tenant`'s streams in `redis`.
+    public init(
+        redis: RedisRouter,
+        tenant: String,
+        layout: SessionLayout = SessionLayout(),
+        blockTime: Duration = .seconds(5),
+        pollInterval: Duration = .milliseconds(50)
+    ) {
+        self.redis = redis
         self.tenant = tenant
+        self.layout = layout
         self.blockTime = blockTime
+        self.pollInterval = pollInterval
+        self.keys = layout.streamKeys(tenant: tenant)
     }
 
-    /// The stream's key.
-    public var key: String { "sc:events:{\(self.tenant)}" }
+    /// A cursor at the start of every bucket.
+    public var start: SessionEventCursor { SessionEventCursor(buckets: self.layout.buckets) }
 
-    /// Up to `count` stored events after `id` (exclusive; `"0"` for the beginning), oldest first.
-    public func read(after id: String = "0", count: Int = 100) async throws -> [SessionEvent] {
-        try await self.withConnection { connection in
-            let reply = try await connection.send(RESPCommand("XRANGE", self.key, "(" + id, "+", "COUNT", String(count)))
-            return try StreamEntry.entries(in: reply).events()
+    /// Up to `count` stored events after `cursor` from each bucket, oldest first within a bucket,
+    /// and the cursor after them.
+    public func read(after cursor: SessionEventCursor, count: Int = 100) async throws -> (events: [SessionEvent], next: SessionEventCursor) {
+        let ids = cursor.ids
+        let replies = try await self.reads(blocking: false).each { bucket, key in
+            RESPCommand("XRANGE", key, "(" + ids[bucket], "+", "COUNT", String(count))
         }
+        var next = cursor
+        var events: [SessionEvent] = []
+        for (bucket, reply) in replies.enumerated() {
+            let entries = StreamEntry.entries(in: reply)
+            if let last = entries.last { next.advance(bucket: bucket, to: last.id) }
+            events += try entries.events(bucket: bucket)
+        }
+        return (events, next)
     }
 
-    /// The id of the newest stored event, or `"0"` when none is stored, asked through `redis` (the
-    /// stream's Redis): a tail after it gets every event appended from the moment of the call on.
+    /// The newest stored position in every bucket: a tail after it gets every event appended from
+    /// the moment of the call on.
     ///
-    /// A server that answers a live subscriber takes this id *before* its answer, so that a change
+    /// A server that answers a live subscriber takes this *before* its answer, so that a change
     /// the subscriber makes as soon as it is answered is never before the start of its stream.
-    public func newestId(via redis: RedisRouter) async throws -> String {
-        Self.newestId(in: try await redis.send(self.newestEntry, key: self.key))
-    }
-
-    /// The command that reads the newest stored entry.
-    private var newestEntry: RESPCommand { RESPCommand("XREVRANGE", self.key, "+", "-", "COUNT", "1") }
-
-    /// The id in a reply to ``newestEntry``.
-    private static func newestId(in reply: RESPValue) -> String {
-        StreamEntry.entries(in: reply).first?.id ?? "0"
+    public func newest() async throws -> SessionEventCursor {
+        let replies = try await self.reads(blocking: false).each { _, key in RESPCommand("XREVRANGE", key, "+", "-", "COUNT", "1") }
+        return SessionEventCursor(ids: replies.map { StreamEntry.entries(in: $0).first?.id ?? "0" })
     }
 
     /// Why a tail ended: its reader fell more than its buffer behind.
     public struct ReaderTooSlow: Error, Sendable {}
 
-    /// Follows the stream from after `id` (`"$"` for only new events), one event at a time, until
-    /// the task is cancelled or Redis fails. `nil` elements mark a block time without events
-    /// (for heartbeats). At most `buffer` events wait for the reader; a reader further behind
-    /// gets ``ReaderTooSlow`` (it can resume from the last id it saw), never unbounded memory.
-    public func tail(after id: String, buffer: Int = 1000) -> AsyncThrowingStream<SessionEvent?, any Error> {
+    /// Follows the streams from after `cursor`, one event at a time, until the task is cancelled
+    /// or Redis fails. `nil` elements mark a block time without events (for heartbeats). At most
+    /// `buffer` events wait for the reader; a reader further behind gets ``ReaderTooSlow`` (it can
+    /// resume from the last position it saw), never unbounded memory.
+    public func tail(after cursor: SessionEventCursor, buffer: Int = 1000) -> AsyncThrowingStream<SessionEvent?, any Error> {
         AsyncThrowingStream(bufferingPolicy: .bufferingOldest(buffer)) { continuation in
-            let connection = self.keptConnection()
             let task = Task {
                 do {
-                    try await self.follow(from: id, on: connection, into: continuation)
+                    let reads = try await self.reads(blocking: true)
+                    defer { reads.connection?.shutDown() }
+                    try await withTaskCancellationHandler {
+                        try await self.follow(from: cursor, with: reads, into: continuation)
+                    } onCancel: {
+                        // A reader that leaves ends the blocking read at once.
+                        reads.connection?.shutDown()
+                    }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
                 }
-                connection.shutDown()
             }
-            // A reader that leaves ends the blocking read at once: its connection does not wait
-            // in XREAD for the rest of a block time.
-            continuation.onTermination = { _ in
-                task.cancel()
-                connection.shutDown()
-            }
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
-    /// Reads events after `id` on `connection` and yields them until cancelled.
+    /// Reads events after `cursor` and yields them until cancelled.
     private func follow(
-        from id: String, on connection: RedisKeptConnection, into continuation: AsyncThrowingStream<SessionEvent?, any Error>.Continuation
+        from cursor: SessionEventCursor, with reads: BucketReads,
+        into continuation: AsyncThrowingStream<SessionEvent?, any Error>.Continuation
     ) async throws {
-        var last = id
-        if last == "$" {
-            last = Self.newestId(in: try await connection.send(self.newestEntry))
-        }
+        var ids = cursor.ids
         while !Task.isCancelled {
-            let reply = try await connection.send(
-                RESPCommand("XREAD", "COUNT", "100", "BLOCK", String(self.blockTime.milliseconds), "STREAMS", self.key, last)
-            )
-            let events = try StreamEntry.entries(ofStreams: reply).events()
-            if events.isEmpty, case .dropped = continuation.yield(nil) { throw ReaderTooSlow() }
-            for event in events {
-                last = event.id ?? last
-                if case .dropped = continuation.yield(event) { throw ReaderTooSlow() }
+            let found = try await reads.read(["XREAD", "COUNT", "100"], after: ids, block: true)
+            if found.isEmpty, case .dropped = continuation.yield(nil) { throw ReaderTooSlow() }
+            for (bucket, entries) in found {
+                for entry in entries {
+                    ids[bucket] = entry.id
+                    guard let event = try entry.event(bucket: bucket) else { continue }
+                    if case .dropped = continuation.yield(event) { throw ReaderTooSlow() }
+                }
             }
         }
     }
 
-    /// Creates consumer group `group` on the stream (and the stream if need be), reading from
-    /// `startingAt` (`"$"`: only events from now on; `"0"`: everything stored). An existing group is kept.
+    /// Creates consumer group `group` on every bucket's stream (and the streams if need be),
+    /// reading from `startingAt` (`"$"`: only events from now on; `"0"`: everything stored).
+    /// Existing groups are kept.
     public func createGroup(_ group: String, startingAt: String = "$") async throws {
-        try await self.withConnection { connection in
-            do {
-                _ = try await connection.send(RESPCommand("XGROUP", "CREATE", self.key, group, startingAt, "MKSTREAM"))
-            } catch let error as RedisError where error.code == .serverError && error.message.hasPrefix("BUSYGROUP") {
-                return
-            }
+        for key in self.keys {
+            try await self.createGroup(group, startingAt: startingAt, on: key)
         }
     }
 
-    /// Connections to the stream's Redis give up connecting after this long.
+    /// Creates the group on one bucket's stream; one that exists is kept.
+    private func createGroup(_ group: String, startingAt: String, on key: String) async throws(RedisError) {
+        do {
+            _ = try await self.redis.send(RESPCommand("XGROUP", "CREATE", key, group, startingAt, "MKSTREAM"), key: key)
+        } catch {
+            guard error.code == .serverError, error.message.hasPrefix("BUSYGROUP") else { throw error }
+        }
+    }
+
+    /// Connections to a stream's Redis give up connecting after this long.
     private static let connectTimeout = TimeAmount.seconds(2)
     /// A command may wait a block time; it times out this much later.
     private var commandTimeout: TimeAmount { .milliseconds(self.blockTime.milliseconds + 2000) }
 
-    /// A connection of its own to the stream's Redis, kept open between commands.
-    func keptConnection() -> RedisKeptConnection {
-        RedisKeptConnection(to: self.endpoint, connectTimeout: Self.connectTimeout, commandTimeout: self.commandTimeout)
-    }
-
-    /// Runs `body` with a connection of its own, shut when `body` returns.
-    func withConnection<Value: Sendable>(_ body: (RedisKeptConnection) async throws -> Value) async throws -> Value {
-        let connection = self.keptConnection()
-        defer { connection.shutDown() }
-        return try await body(connection)
+    /// How to read the buckets: on one server (or Sentinel's primary) through a connection of
+    /// their own when `blocking`, else through the router; on a cluster always through the router.
+    func reads(blocking: Bool) async throws -> BucketReads {
+        guard blocking, !self.redis.isCluster else { return BucketReads(stream: self, connection: nil) }
+        let endpoint = try await self.redis.subscriptionEndpoint()
+        let connection = RedisKeptConnection(to: endpoint, connectTimeout: Self.connectTimeout, commandTimeout: self.commandTimeout)
+        return BucketReads(stream: self, connection: connection)
     }
 }

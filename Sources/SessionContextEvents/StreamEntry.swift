@@ -25,13 +25,23 @@ struct StreamEntry {
         }
     }
 
-    /// The event in the entry's `event` field; nil when it has none.
-    func event() throws -> SessionEvent? {
+    /// The entries of an `XREAD`/`XREADGROUP` reply, by stream key.
+    static func entries(byStream reply: RESPValue) -> [(key: String, entries: [StreamEntry])] {
+        (reply.array ?? []).compactMap { stream in
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string else { return nil }
+            return (key, Self.entries(in: parts[1]))
+        }
+    }
+
+    /// The event in the entry's `event` field, from bucket `bucket`; nil when it has none.
+    func event(bucket: Int? = nil) throws -> SessionEvent? {
         guard let fields = self.fields else { return nil }
         var index = 0
         while index + 1 < fields.count {
             if fields[index].string == "event", case .bulkString(let payload) = fields[index + 1] {
-                return try SessionEvent.decode(payload.readableBytesView, id: self.id)
+                var event = try SessionEvent.decode(payload.readableBytesView, id: self.id)
+                event.bucket = bucket
+                return event
             }
             index += 2
         }
@@ -41,8 +51,8 @@ struct StreamEntry {
 
 extension [StreamEntry] {
     /// The events the entries hold, in order; entries without one are skipped.
-    func events() throws -> [SessionEvent] {
-        try self.compactMap { try $0.event() }
+    func events(bucket: Int? = nil) throws -> [SessionEvent] {
+        try self.compactMap { try $0.event(bucket: bucket) }
     }
 
     /// The ids of the entries that are gone from the stream (no fields).

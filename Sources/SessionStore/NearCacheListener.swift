@@ -9,13 +9,16 @@ import ServiceLifecycle
 public struct NearCacheListener: Service {
     let cache: NearCache
     let redis: RedisRouter
+    let layout: SessionLayout
     let logger: Logger
 
     /// A listener for `cache` reading events through `redis` (on a cluster, from any one node: the
-    /// cluster passes every `PUBLISH` to all nodes).
-    public init(cache: NearCache, redis: RedisRouter, logger: Logger) {
+    /// cluster passes every `PUBLISH` to all nodes). It needs events on the classic channels
+    /// (``EventChannels/includesClassic``): there is no pattern subscription to sharded channels.
+    public init(cache: NearCache, redis: RedisRouter, layout: SessionLayout, logger: Logger) {
         self.cache = cache
         self.redis = redis
+        self.layout = layout
         self.logger = logger
     }
 
@@ -31,7 +34,7 @@ public struct NearCacheListener: Service {
                     self.logger.warning("near cache off: event subscription lost, resubscribing", metadata: ["error": "\(error)"])
                 },
                 onMessage: { message in
-                    if let address = Self.address(of: message) { self.cache.invalidate(address) }
+                    if let address = Self.address(layout: self.layout, of: message) { self.cache.invalidate(address) }
                 }
             )
         }
@@ -39,7 +42,7 @@ public struct NearCacheListener: Service {
     }
 
     /// The session an event is about: the tenant from the channel, the session id from the payload.
-    static func address(of message: RedisPubSubMessage) -> SessionAddress? {
+    static func address(layout: SessionLayout, of message: RedisPubSubMessage) -> SessionAddress? {
         let channel = message.channel.utf8
         let prefix = "session-context:".utf8, suffix = ":events".utf8
         guard channel.count > prefix.count + suffix.count, channel.starts(with: prefix),
@@ -47,6 +50,6 @@ public struct NearCacheListener: Service {
             let tenant = String(channel.dropFirst(prefix.count).dropLast(suffix.count)),
             let sessionId = try? JSONParser().stringMember("sessionId", of: message.payload.readableBytesView)
         else { return nil }
-        return SessionAddress(tenant: tenant, sessionId: sessionId)
+        return layout.address(tenant: tenant, sessionId: sessionId)
     }
 }

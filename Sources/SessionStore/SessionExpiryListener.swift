@@ -101,7 +101,7 @@ public struct SessionExpiryListener: Service {
                 self.logger.warning("expiry notifications unavailable, retrying", metadata: ["error": "\(error)"])
             },
             onMessage: { message in
-                guard let address = SessionAddress(key: String(buffer: message.payload)) else { return }
+                guard let address = SessionAddress(key: String(buffer: message.payload), layout: self.store.layout) else { return }
                 do {
                     _ = try await self.store.announceExpiry(address)
                 } catch {

@@ -34,7 +34,7 @@ extension SessionStore {
         let candidates = try await index.candidates(self.redis)
         // One read per candidate, all in flight at once (on a cluster they go to their own nodes).
         let results = await self.concurrently(candidates) { candidate async throws(RedisError) in
-            try await read(SessionAddress(tenant: tenant, sessionId: candidate.sessionId))
+            try await read(self.address(tenant: tenant, sessionId: candidate.sessionId))
         }
         var found: [Found] = []
         var stale: [(sessionId: String, score: String)] = []
@@ -58,7 +58,7 @@ extension SessionStore {
         let index = CustomerIndex(tenant: tenant, customerId: customerId)
         let candidates = try await index.candidates(self.redis)
         let results = await self.concurrently(candidates) { candidate async throws(RedisError) -> SessionWriteOutcome in
-            try await self.delete(SessionAddress(tenant: tenant, sessionId: candidate.sessionId), onlyOf: customerId)
+            try await self.delete(self.address(tenant: tenant, sessionId: candidate.sessionId), onlyOf: customerId)
         }
         var ended: [String] = []
         // Ended sessions and those that were no longer the customer's leave the index alike.

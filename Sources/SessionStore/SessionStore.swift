@@ -13,8 +13,12 @@ public struct SessionStore: Sendable {
         public var customerTTL: Int
         /// This worker's instance id, the `origin` of the events it publishes.
         public var origin: String
-        /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
+        /// The approximate length each bucket's event stream is trimmed to; 0 = no stream.
         public var streamMaxLength: Int
+        /// How sessions are spread over buckets (the same for every worker of a deployment).
+        public var layout: SessionLayout
+        /// The pub/sub channels events are published on.
+        public var eventChannels: EventChannels
         /// The most attributes one context may hold; 0 = no limit.
         public var maxAttributes: Int
         /// How many replicas must have a change before it is acknowledged (Redis `WAIT` after each
@@ -29,6 +33,8 @@ public struct SessionStore: Sendable {
             customerTTL: Int = 0,
             origin: String,
             streamMaxLength: Int = 100_000,
+            layout: SessionLayout = SessionLayout(),
+            eventChannels: EventChannels = .classic,
             maxAttributes: Int = 0,
             replicaAcknowledgements: Int = 0,
             replicaTimeoutMilliseconds: Int = 200
@@ -39,6 +45,8 @@ public struct SessionStore: Sendable {
             self.customerTTL = customerTTL
             self.origin = origin
             self.streamMaxLength = streamMaxLength
+            self.layout = layout
+            self.eventChannels = eventChannels
             self.maxAttributes = maxAttributes
         }
     }
@@ -51,24 +59,32 @@ public struct SessionStore: Sendable {
     public let nearCache: NearCache?
     /// The scripts' settings arguments (ARGV[3...5]: origin and TTLs), encoded once.
     private let settingsBeforeCaller: RESPArguments
-    /// The scripts' settings arguments (ARGV[7...8]: stream length, attribute limit), encoded once.
+    /// The scripts' settings arguments (ARGV[7...9]: stream length, attribute limit, channels), encoded once.
     private let settingsAfterCaller: RESPArguments
 
-    /// Whether changes are also appended to the tenant's durable stream: when configured, and not on
-    /// a Redis Cluster (the stream is one key per tenant, in another slot than the session's).
-    public let hasStream: Bool
+    /// Whether changes are also appended to the durable streams (one per tenant and bucket, in the
+    /// bucket's slot: on every topology).
+    public var hasStream: Bool { self.configuration.streamMaxLength > 0 }
+
+    /// How sessions are spread over buckets.
+    public var layout: SessionLayout { self.configuration.layout }
+
+    /// The address of `sessionId` of `tenant` (both already valid) in this store's layout.
+    public func address(tenant: String, sessionId: String) -> SessionAddress {
+        self.configuration.layout.address(tenant: tenant, sessionId: sessionId)
+    }
 
     /// A store on `redis`, with a near cache for the management read if `nearCache` is given.
     public init(redis: RedisRouter, configuration: Configuration, nearCache: NearCache? = nil) {
         self.redis = redis
         self.configuration = configuration
         self.nearCache = nearCache
-        self.hasStream = configuration.streamMaxLength > 0 && !redis.isCluster
         self.settingsBeforeCaller = RESPArguments([
             configuration.origin, String(configuration.anonymousTTL), String(configuration.customerTTL),
         ])
         self.settingsAfterCaller = RESPArguments([
-            String(self.hasStream ? configuration.streamMaxLength : 0), String(configuration.maxAttributes),
+            String(configuration.streamMaxLength), String(configuration.maxAttributes),
+            configuration.eventChannels.scriptArgument,
         ])
     }
 
@@ -225,7 +241,7 @@ public struct SessionStore: Sendable {
     /// Publishes the `expired` event of a context Redis expired, unless another worker already did.
     /// Returns whether this worker published it.
     public func announceExpiry(_ address: SessionAddress, claimMilliseconds: Int = 5000) async throws(RedisError) -> Bool {
-        var command = SessionScripts.expired.command(keys: self.keys(address) + [address.expiryClaimKey], argumentCount: 9)
+        var command = SessionScripts.expired.command(keys: self.keys(address) + [address.expiryClaimKey], argumentCount: 10)
         self.appendPreludeArguments(to: &command, address, .management)
         command.append(claimMilliseconds)
         let outcome = try await self.write(SessionScripts.expired, command, address: address, event: .expired).outcome
@@ -235,14 +251,14 @@ public struct SessionStore: Sendable {
 
     /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
     private func command(_ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int) -> RESPCommand {
-        var command = script.command(keys: self.keys(address), argumentCount: 8 + extra)
+        var command = script.command(keys: self.keys(address), argumentCount: 9 + extra)
         self.appendPreludeArguments(to: &command, address, caller)
         return command
     }
 
-    /// The keys every script gets: the context and, when there is one, the tenant's stream.
+    /// The keys every script gets: the context and its bucket's stream (in the same slot).
     private func keys(_ address: SessionAddress) -> [String] {
-        self.hasStream ? [address.key, address.streamKey] : [address.key]
+        [address.key, address.streamKey]
     }
 
     private func appendPreludeArguments(to command: inout RESPCommand, _ address: SessionAddress, _ caller: SessionCaller) {

@@ -6,7 +6,7 @@ struct App: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "session-context",
         abstract: "A Redis-backed session context service: stateless workers serving the Session Context API.",
-        subcommands: [ServeCommand.self, TokenCommand.self, EventsCommand.self, ScriptsCommand.self],
+        subcommands: [ServeCommand.self, TokenCommand.self, EventsCommand.self, MigrateCommand.self, ScriptsCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

@@ -6,6 +6,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import SessionContextApp
+import SessionStore
 
 /// `session-context serve`: runs one worker.
 ///
@@ -61,6 +62,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Approximate length each tenant's event stream is trimmed to, 0 = no stream (env SESSION_CONTEXT_STREAM_MAX_LENGTH; default 100000).")
     var streamMaxLength: Int?
+
+    @Option(help: "Buckets each tenant's sessions and event streams are spread over, the same for every worker; changing it needs `session-context migrate` (env SESSION_CONTEXT_EVENT_BUCKETS; default 16).")
+    var eventBuckets: Int?
+
+    @Option(help: "classic, sharded or both: the pub/sub channels events go to (env SESSION_CONTEXT_EVENT_CHANNELS; default sharded on a Redis Cluster, classic elsewhere).")
+    var eventChannels: String?
 
     @Option(help: "Seconds between heartbeats on an idle event stream (env SESSION_CONTEXT_SSE_HEARTBEAT; default 15).")
     var sseHeartbeat: Int?
@@ -169,6 +176,8 @@ struct ServeCommand: AsyncParsableCommand {
             "redisReplicaTimeoutMs": "\(configuration.redisReplicaTimeoutMilliseconds)",
             "shutdownTimeout": "\(shutdownTimeout)",
             "streamMaxLength": "\(configuration.streamMaxLength)",
+            "eventBuckets": "\(configuration.eventBuckets)",
+            "eventChannels": "\(configuration.eventChannels?.rawValue ?? "default")",
             "expiryEvents": "\(configuration.expiryEvents)",
             "nearCacheSize": "\(configuration.nearCacheSize)",
             "customerIndexSweep": "\(configuration.customerIndexSweepSeconds)",
@@ -210,6 +219,13 @@ struct ServeCommand: AsyncParsableCommand {
             try self.redisReplicaTimeout ?? Self.int("SESSION_CONTEXT_REDIS_REPLICA_TIMEOUT_MS") ?? configuration.redisReplicaTimeoutMilliseconds
         configuration.streamMaxLength =
             try self.streamMaxLength ?? Self.int("SESSION_CONTEXT_STREAM_MAX_LENGTH") ?? configuration.streamMaxLength
+        configuration.eventBuckets = try self.eventBuckets ?? Self.int("SESSION_CONTEXT_EVENT_BUCKETS") ?? configuration.eventBuckets
+        if let channels = self.eventChannels ?? Environment.value("SESSION_CONTEXT_EVENT_CHANNELS") {
+            guard let parsed = EventChannels(rawValue: channels) else {
+                throw ValidationError("event-channels must be classic, sharded or both, not \(channels)")
+            }
+            configuration.eventChannels = parsed
+        }
         configuration.sseHeartbeatSeconds = try self.sseHeartbeat ?? Self.int("SESSION_CONTEXT_SSE_HEARTBEAT") ?? configuration.sseHeartbeatSeconds
         configuration.sseWriteTimeoutMilliseconds =
             try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds

@@ -13,7 +13,7 @@ import Testing
 
 @Suite("Durable events: the stream, consumer groups, expiry")
 struct EventStreamTests {
-    @Test("Every event is also in the tenant's stream, the same payload in the same order as pub/sub", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("Every event is also in the tenant's stream, the same payload in the same order as pub/sub")
     func streamMirrorsPubSub() async throws {
         let fixture = try Fixture()
         let sid = Fixture.uniqueSessionId()
@@ -27,19 +27,18 @@ struct EventStreamTests {
             _ = try await client.send(.delete, base, token: token)
         }
         let published = try await collector.collect(until: { $0[member: "type"]?.stringValue == "deleted" })
-        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant)
-        let stored = try await stream.read(after: "0")
+        let stored = try await fixture.withEventStream { stream in try await stream.read(after: stream.start).events }
         #expect(stored.map(\.type) == [.created, .attributeSet, .deleted])
         #expect(stored.map { try! JSONParser().parse(Array($0.json.utf8)) } == published)
         #expect(Set(stored.compactMap(\.id)).count == 3)
     }
 
-    @Test("A consumer-group reader stopped for 100 changes reads all 100 after its restart, in order, once", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("A consumer-group reader stopped for 100 changes reads all 100 after its restart, in order, once")
     func consumerGroupCatchUp() async throws {
         let fixture = try Fixture()
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
-        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
+        try await fixture.withEventStream(blockTime: .milliseconds(200)) { stream in
         try await stream.createGroup("cart-service")
         try await fixture.withApp { client async throws in
             let base = "/session-context/\(fixture.tenant)/context/\(sid)"
@@ -63,8 +62,7 @@ struct EventStreamTests {
             if versions.count == 100 { break }
         }
         #expect(versions == Array(2...101))
-        let pending = try await RedisProbe(endpoint: fixture.endpoint).send(RESPCommand("XPENDING", stream.key, "cart-service"))
-        #expect(pending.array?.first?.int == 0)
+        #expect(try await stream.pendingCount("cart-service", RedisProbe(endpoint: fixture.endpoint)) == 0)
         // A restart after everything was acknowledged delivers nothing again.
         let again = try await withThrowingTaskGroup(of: Int.self) { group in
             group.addTask {
@@ -77,12 +75,13 @@ struct EventStreamTests {
             return try await group.next() ?? 0
         }
         #expect(again == 0)
+        }
     }
 
-    @Test("A consumer reads as it is asked: one that stops after its first event holds one batch, the rest stays in the stream", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("A consumer reads as it is asked: one that stops after its first event holds one batch, the rest stays in the stream")
     func consumerReadsAsAsked() async throws {
         let fixture = try Fixture()
-        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
+        try await fixture.withEventStream(blockTime: .milliseconds(200)) { stream in
         try await stream.createGroup("cart-service", startingAt: "0")
         let probe = RedisProbe(endpoint: fixture.endpoint)
         try await Self.store(1...300, in: stream, probe)
@@ -90,22 +89,21 @@ struct EventStreamTests {
         var versions = [try #require(try await events.next()).event.version]
         // Time for a reader that reads ahead to read on: this one has not.
         try await Task.sleep(for: .milliseconds(300))
-        let pending = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
-        #expect(pending.array?.first?.int == 100)
+        #expect(try await stream.pendingCount("cart-service", probe) == 100)
         while versions.count < 300, let delivery = try await events.next() {
             versions.append(delivery.event.version)
             try await delivery.acknowledge()
         }
         #expect(versions == Array(1...300))
-        let left = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
-        #expect(left.array?.first?.int == 1)
+        #expect(try await stream.pendingCount("cart-service", probe) == 1)
+        }
     }
 
-    /// Stores events of versions `versions` in `stream` directly, as the scripts would.
+    /// Stores events of versions `versions` of session `s` in its bucket's stream directly, as the scripts would.
     static func store(_ versions: ClosedRange<Int>, in stream: SessionEventStream, _ probe: RedisProbe) async throws {
         for version in versions {
             let payload = #"{"type":"attribute.set","tenant":"\#(stream.tenant)","sessionId":"s","version":\#(version),"changed":["context.a"],"at":"2026-12-02T04:15:58.366Z","origin":"w"}"#
-            _ = try await probe.send(RESPCommand("XADD", stream.key, "*", "event", payload))
+            _ = try await probe.send(RESPCommand("XADD", stream.key(of: "s"), "*", "event", payload))
         }
     }
 
@@ -123,10 +121,10 @@ struct EventStreamTests {
         }
     }
 
-    @Test("A consumer cancelled while it waits for new events ends at once, not after its block time", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("A consumer cancelled while it waits for new events ends at once, not after its block time")
     func consumerCancelledWhileWaiting() async throws {
         let fixture = try Fixture()
-        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .seconds(30))
+        try await fixture.withEventStream(blockTime: .seconds(30)) { stream in
         try await stream.createGroup("cart-service")
         let ended = ManagedFlag()
         let task = Task {
@@ -137,6 +135,7 @@ struct EventStreamTests {
         try await Task.sleep(for: .milliseconds(500))
         task.cancel()
         #expect(try await eventually(attempts: 60) { ended.value })
+        }
     }
 
     @Test("A live reader that leaves frees its Redis connection at once, not after its block time")
@@ -145,11 +144,12 @@ struct EventStreamTests {
         let server = try RedisServer.start()
         defer { server.stop() }
         let probe = RedisProbe(endpoint: server.endpoint)
-        let stream = SessionEventStream(endpoint: server.endpoint, tenant: Fixture.uniqueTenant(), blockTime: .seconds(30))
+        try await withRouter(url: server.url) { router in
+        let stream = SessionEventStream(redis: router, tenant: Fixture.uniqueTenant(), blockTime: .seconds(30))
         try await Self.store(1...1, in: stream, probe)
         let sawFirst = ManagedFlag()
         let reader = Task {
-            for try await event in stream.tail(after: "0") where event?.version == 1 { sawFirst.set() }
+            for try await event in stream.tail(after: stream.start) where event?.version == 1 { sawFirst.set() }
         }
         #expect(try await eventually(attempts: 60) { sawFirst.value })
         // The reader waits in its next blocking read; then it leaves.
@@ -157,26 +157,28 @@ struct EventStreamTests {
         reader.cancel()
         // Its read ends well before the 30 s block time.
         #expect(try await eventually(attempts: 40) { try await probe.tailConnections() == 0 })
+        }
     }
 
-    @Test("A restarted consumer reads its pending events past entries trimmed from the stream, and acknowledges those", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("A restarted consumer reads its pending events past entries trimmed from the stream, and acknowledges those")
     func pendingPastTrimmedEntries() async throws {
         let fixture = try Fixture()
-        let stream = SessionEventStream(endpoint: fixture.endpoint, tenant: fixture.tenant, blockTime: .milliseconds(200))
+        try await fixture.withEventStream(blockTime: .milliseconds(200)) { stream in
+        let key = stream.key(of: "s")
         let probe = RedisProbe(endpoint: fixture.endpoint)
         try await stream.createGroup("cart-service", startingAt: "0")
         try await Self.store(1...101, in: stream, probe)
         // All 101 delivered to the consumer, none acknowledged.
-        _ = try await probe.send(RESPCommand("XREADGROUP", "GROUP", "cart-service", "c", "COUNT", "200", "STREAMS", stream.key, ">"))
+        _ = try await probe.send(RESPCommand("XREADGROUP", "GROUP", "cart-service", "c", "COUNT", "200", "STREAMS", key, ">"))
         // The first 100 trimmed away: they stay pending, without their events.
-        let last = try await probe.send(RESPCommand("XREVRANGE", stream.key, "+", "-", "COUNT", "1"))
+        let last = try await probe.send(RESPCommand("XREVRANGE", key, "+", "-", "COUNT", "1"))
         let lastId = try #require(last.array?.first?.array?.first?.string)
-        _ = try await probe.send(RESPCommand("XTRIM", stream.key, "MINID", lastId))
+        _ = try await probe.send(RESPCommand("XTRIM", key, "MINID", lastId))
         let first = try await Self.firstDelivery(stream, "c")
         #expect(first?.version == 101)
         // The trimmed 100 were acknowledged on the way: only the delivered one is pending.
-        let pending = try await probe.send(RESPCommand("XPENDING", stream.key, "cart-service"))
-        #expect(pending.array?.first?.int == 1)
+        #expect(try await stream.pendingCount("cart-service", probe) == 1)
+        }
     }
 
     @Test("One expiry gives exactly one expired event with three workers listening; the delay is small")
@@ -240,7 +242,7 @@ struct EventStreamTests {
         print("expiry event delay after TTL: \(delay)")
     }
 
-    @Test("session-context events prints one line per event", .disabled(if: RedisServer.isSharedCluster, "a Redis Cluster has no durable stream"))
+    @Test("session-context events prints one line per event")
     func eventsCommand() async throws {
         let fixture = try Fixture()
         let token = try await fixture.managementToken()
@@ -252,7 +254,7 @@ struct EventStreamTests {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = WorkerProcess.binary
-        process.arguments = ["events", "--tenant", fixture.tenant, "--from", "0", "--redis-url", Fixture.url(of: fixture.endpoint)]
+        process.arguments = ["events", "--tenant", fixture.tenant, "--from", "0", "--redis-url", fixture.configuration.redisURL]
         process.standardOutput = try FileHandle(forWritingTo: output)
         try process.run()
         var lines: [Substring] = []

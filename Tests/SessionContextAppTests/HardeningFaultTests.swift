@@ -108,7 +108,7 @@ struct HardeningFaultTests {
             #expect(response.status == .noContent)
         }
         let probe = RedisProbe(endpoint: redis.endpoint)
-        let key = SessionAddress(tenant: tenant, sessionId: "s1").key
+        let key = SessionLayout().address(tenant: tenant, sessionId: "s1").key
         let stored = try await probe.hash(key)
 
         let body = #"{"siteCode":"changed","metadata":{"version":1}}"#

@@ -173,7 +173,7 @@ struct LedgerFaultTests {
         let probe = RedisProbe(endpoint: redis.endpoint)
         var missing: [LedgerLoad.Entry] = []
         for entry in acknowledged {
-            let stored = try await probe.send(RESPCommand("HGET", SessionAddress(tenant: tenant, sessionId: entry.session).key, entry.field))
+            let stored = try await probe.send(RESPCommand("HGET", SessionLayout().address(tenant: tenant, sessionId: entry.session).key, entry.field))
             if stored.string != entry.value { missing.append(entry) }
         }
         // Redis's own record of its slow events since its restart, each as "event: latest ms, max ms".

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SessionStore
+import TestSupport
 import Testing
 
 @Suite("Management side")
@@ -208,12 +209,13 @@ struct ManagementAPITests {
         }
     }
 
-    @Test("Health: live always, ready when Redis answers; no token needed")
+    @Test("Health: live always, ready when Redis answers and the session layout is verified; no token needed")
     func health() async throws {
         let fixture = try Fixture()
         try await fixture.withApp { client async throws in
             #expect(try await client.send(.get, "/health/live").status == .ok)
-            #expect(try await client.send(.get, "/health/ready").status == .ok)
+            // Ready once the start-up check of the layout has passed (a few milliseconds).
+            #expect(try await eventually { try await client.send(.get, "/health/ready").status == .ok })
         }
     }
 

@@ -28,7 +28,7 @@ struct NearCacheBookkeepingTests {
 
     /// The address of session `id` of the test's tenant.
     private static func address(_ id: String) -> SessionAddress {
-        SessionAddress(tenant: "bookkeeping", sessionId: id)
+        SessionLayout().address(tenant: "bookkeeping", sessionId: id)
     }
 
     private static func read(_ cache: NearCache, _ address: SessionAddress, version: Int = 1) {
@@ -119,14 +119,14 @@ struct NearCacheEventAddressTests {
     @Test("The tenant comes from the channel and the session id from the payload, escapes decoded")
     func address() {
         let payload = #"{"type":"attribute.set","tenant":"t-1","sessionId":"s\u002d9","version":3,"changed":["context.a"],"at":"2026-12-02T04:15:58.366Z","origin":"w"}"#
-        let address = NearCacheListener.address(of: Self.message("session-context:t-1:events", payload))
-        #expect(address == SessionAddress(tenant: "t-1", sessionId: "s-9"))
+        let address = NearCacheListener.address(layout: SessionLayout(), of: Self.message("session-context:t-1:events", payload))
+        #expect(address == SessionLayout().address(tenant: "t-1", sessionId: "s-9"))
     }
 
     @Test("A session id after nested members is found; a member only named like it inside them is not taken")
     func nestedMembers() {
         let payload = #"{"changed":[{"sessionId":"inner"}],"extra":{"sessionId":"no"},"sessionId":"outer"}"#
-        #expect(NearCacheListener.address(of: Self.message("session-context:t:events", payload))?.sessionId == "outer")
+        #expect(NearCacheListener.address(layout: SessionLayout(), of: Self.message("session-context:t:events", payload))?.sessionId == "outer")
     }
 
     @Test("Other channels, a missing or non-string session id, and malformed payloads give no session")
@@ -140,7 +140,7 @@ struct NearCacheEventAddressTests {
             ("session-context:t:events", #"["sessionId","s"]"#),
             ("session-context:t:events", ""),
         ] {
-            #expect(NearCacheListener.address(of: Self.message(channel, payload)) == nil, "\(channel) \(payload)")
+            #expect(NearCacheListener.address(layout: SessionLayout(), of: Self.message(channel, payload)) == nil, "\(channel) \(payload)")
         }
     }
 }

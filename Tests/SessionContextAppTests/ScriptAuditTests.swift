@@ -50,7 +50,7 @@ struct ScriptAuditTests {
         }
     }
 
-    @Test("A tenant stream of another type refuses every write before it writes: 503, and the context is unchanged")
+    @Test("A bucket's stream of another type refuses every write before it writes: 503, and the context is unchanged")
     func streamOfAnotherType() async throws {
         let fixture = try Fixture()
         // On a Redis Cluster there is no stream (it would be in another slot): nothing to refuse.
@@ -63,7 +63,10 @@ struct ScriptAuditTests {
         try await fixture.withApp { client async throws in
             try await StorefrontAPITests.create(client, fixture, sid: sid, body: #"{"siteCode":"main","context":{"a":"1","b":"2"},"metadata":{"version":0}}"#)
             let stored = try await probe.hash(fixture.key(sid))
-            let streamKey = SessionAddress.streamKey(tenant: fixture.tenant)
+            let streamKey = fixture.address(sid).streamKey
+            // A new session in the same bucket, so with the same stream.
+            let layout = SessionLayout(buckets: fixture.configuration.eventBuckets)
+            let other = try #require((0..<1000).lazy.map { "\(sid)-new\($0)" }.first { layout.bucket(of: $0) == layout.bucket(of: sid) })
             _ = try await probe.send(RESPCommand("DEL", streamKey))
             _ = try await probe.send(RESPCommand("SET", streamKey, "not a stream"))
             let steps: [(String, () async throws -> HTTPResponse.Status)] = [
@@ -72,13 +75,13 @@ struct ScriptAuditTests {
                 ("POST attribute", { try await client.send(.post, "\(base)/context/\(sid)/attributes", token: token, json: #"{"key":"e","value":"5"}"#).status }),
                 ("DELETE attribute", { try await client.send(.delete, "\(base)/context/\(sid)/attributes/a", token: token).status }),
                 ("DELETE", { try await client.send(.delete, "\(base)/context/\(sid)", token: token).status }),
-                ("PUT creating", { try await client.send(.put, "\(base)/context/\(sid)-new?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#).status }),
+                ("PUT creating", { try await client.send(.put, "\(base)/context/\(other)?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#).status }),
             ]
             for (name, step) in steps {
                 #expect(try await step() == .serviceUnavailable, "\(name)")
                 #expect(try await probe.hash(fixture.key(sid)) == stored, "\(name) changed the context")
             }
-            #expect(try await probe.exists(fixture.key(sid + "-new")) == false)
+            #expect(try await probe.exists(fixture.key(other)) == false)
             _ = try await probe.send(RESPCommand("DEL", streamKey))
             #expect(try await client.send(.post, "\(base)/context/\(sid)/attributes", token: token, json: #"{"key":"e","value":"5"}"#).status == .noContent)
         }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import RedisClient
 import SessionContextApp
+import SessionStore
 import Synchronization
 import TestSupport
 import Testing
@@ -88,7 +89,7 @@ struct WorkerProcessTests {
         // Nothing was answered with a server error; requests after the stop were refused, not failed.
         #expect(outcomes.allSatisfy { $0.status == nil || $0.status == 204 })
         #expect(exitCode == 0, "\(worker.log)")
-        let stored = try await RedisProbe(endpoint: redis.endpoint).hash("sc:{\(tenant):\(sid)}")
+        let stored = try await RedisProbe(endpoint: redis.endpoint).hash(SessionLayout().address(tenant: tenant, sessionId: sid).key)
         let acknowledged = outcomes.filter { $0.status == 204 }.count
         #expect(Int(stored["_v"] ?? "0") == 1 + acknowledged)
     }

@@ -257,6 +257,12 @@ public final class RedisClusterClient: Service, Sendable {
         }
     }
 
+    /// The server of the primary serving `key`'s slot (refreshing the slot map while none is known,
+    /// for up to a second): where a subscriber to a sharded channel named like `key` connects.
+    public func endpoint(serving key: String) async throws(RedisError) -> RedisEndpoint {
+        self.endpoint(of: try await self.node(serving: RedisHashSlot.of(key), until: .now + .seconds(1)))
+    }
+
     /// The primary serving `slot` (any primary for nil), refreshing the map while none is known, until `deadline`.
     private func node(serving slot: Int?, until deadline: ContinuousClock.Instant) async throws(RedisError) -> RedisClusterSlotMap.Node {
         while true {

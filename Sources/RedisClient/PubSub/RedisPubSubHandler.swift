@@ -37,7 +37,7 @@ final class RedisPubSubHandler: ChannelInboundHandler {
         }
         guard let elements = reply.array, let kind = elements.first?.string else { return }
         switch kind {
-        case "message" where elements.count == 3:
+        case "message" where elements.count == 3, "smessage" where elements.count == 3:
             guard case .bulkString(let payload) = elements[2] else { return }
             self.continuation.yield(RedisPubSubMessage(channel: elements[1].string ?? "", pattern: nil, payload: payload))
         case "pmessage" where elements.count == 4:
@@ -45,9 +45,15 @@ final class RedisPubSubHandler: ChannelInboundHandler {
             self.continuation.yield(
                 RedisPubSubMessage(channel: elements[2].string ?? "", pattern: elements[1].string, payload: payload)
             )
-        case "subscribe", "psubscribe":
+        case "subscribe", "psubscribe", "ssubscribe":
             self.confirmationsExpected -= 1
             if self.confirmationsExpected == 0 { self.ready.succeed() }
+        case "sunsubscribe":
+            // The server dropped a sharded subscription: its slot moved to another node. The
+            // subscriber must subscribe again where the slot is now.
+            let error = RedisError(.connectionClosed, "the sharded channel \(elements.count > 1 ? elements[1].string ?? "" : "") moved to another node")
+            self.continuation.finish(throwing: error)
+            context.close(promise: nil)
         default:
             break
         }

@@ -15,15 +15,18 @@ public final class RedisSubscription: AsyncSequence, Sendable {
     }
 
     /// Connects to `endpoint` and subscribes; returns once Redis has confirmed every subscription.
+    /// `shardChannels` are sharded channels (`SSUBSCRIBE`, Redis 7): on a cluster, `endpoint` must
+    /// be the node serving their slots; each is subscribed with a command of its own.
     public static func subscribe(
         to endpoint: RedisEndpoint,
         channels: [String] = [],
         patterns: [String] = [],
+        shardChannels: [String] = [],
         eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.any(),
         timeout: TimeAmount = .seconds(2),
         bufferingNewest limit: Int = 10_000
     ) async throws(RedisError) -> RedisSubscription {
-        precondition(!channels.isEmpty || !patterns.isEmpty, "subscribe to at least one channel or pattern")
+        precondition(!channels.isEmpty || !patterns.isEmpty || !shardChannels.isEmpty, "subscribe to at least one channel or pattern")
         let (stream, continuation) = AsyncThrowingStream.makeStream(
             of: RedisPubSubMessage.self, throwing: (any Error).self, bufferingPolicy: .bufferingNewest(limit)
         )
@@ -35,7 +38,8 @@ public final class RedisSubscription: AsyncSequence, Sendable {
         let handshakeReplies = commands.count
         if !channels.isEmpty { commands.append(RESPCommand("SUBSCRIBE", arguments: channels)) }
         if !patterns.isEmpty { commands.append(RESPCommand("PSUBSCRIBE", arguments: patterns)) }
-        let confirmations = channels.count + patterns.count
+        for channel in shardChannels { commands.append(RESPCommand("SSUBSCRIBE", channel)) }
+        let confirmations = channels.count + patterns.count + shardChannels.count
         let channel: any Channel
         do {
             channel = try await endpoint.makeChannel(on: eventLoop, connectTimeout: timeout) {

@@ -1,5 +1,6 @@
 import Logging
 import RedisClient
+import SessionStore
 
 /// Everything a worker is configured with. The command line reads each from a flag or an
 /// environment variable (see `session-context serve --help` and the README's table).
@@ -34,8 +35,13 @@ public struct ServiceConfiguration: Sendable {
     public var redisReplicaAcknowledgements: Int = 0
     /// How long a write waits for those replicas before the request gets 503, milliseconds.
     public var redisReplicaTimeoutMilliseconds: Int = 200
-    /// The approximate length each tenant's event stream is trimmed to; 0 = no stream.
+    /// The approximate length each bucket's event stream is trimmed to; 0 = no stream.
     public var streamMaxLength: Int = 100_000
+    /// How many buckets each tenant's sessions (and event streams) are spread over: the same for
+    /// every worker of a deployment, recorded in Redis (see `SessionLayout`).
+    public var eventBuckets: Int = SessionLayout.defaultBuckets
+    /// The pub/sub channels events are published on; nil: sharded on a Redis Cluster, classic elsewhere.
+    public var eventChannels: EventChannels?
     /// Seconds between heartbeat comments on an idle event stream (SSE).
     public var sseHeartbeatSeconds: Int = 15
     /// Milliseconds one SSE write may stall before the client is dropped as too slow.
@@ -144,8 +150,22 @@ public struct ServiceConfiguration: Sendable {
             return "customer-index-sweep must be 0 (never) or a number of seconds up to \(Self.maximumSweepSeconds) (30 days)"
         }
         if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
+        if !(1...SessionLayout.maximumBuckets).contains(self.eventBuckets) {
+            return "event-buckets must be 1 to \(SessionLayout.maximumBuckets)"
+        }
+        if self.nearCacheSize > 0, self.eventChannels == .sharded {
+            return "near-cache-size needs events on the classic channels (event-channels classic or both): it listens to them to drop changed contexts"
+        }
         if self.manageScopes.isEmpty { return "manage-scopes must name at least one scope" }
         return nil
+    }
+
+    /// The pub/sub channels to publish on, on a cluster or not.
+    public func resolvedEventChannels(cluster: Bool) -> EventChannels {
+        if let channels = self.eventChannels { return channels }
+        // The near cache listens to the classic channels: a worker with one keeps them on.
+        if self.nearCacheSize > 0 { return cluster ? .both : .classic }
+        return EventChannels.default(cluster: cluster)
     }
 
     /// A random instance id.

@@ -7,9 +7,11 @@ import ServiceLifecycle
 import Synchronization
 
 /// `GET /session-context/{tenant}/events` (management scope): the tenant's change events as
-/// server-sent events, read from the tenant's durable stream. Each event's `id:` is its stream
-/// id; a client that reconnects with `Last-Event-ID` gets everything after it that the stream
-/// still holds, and a client without one every event from just before its answer on. A comment
+/// server-sent events, read from the tenant's durable streams (one per bucket, merged). Each
+/// event's `id:` is the reader's position in every bucket after it (``SessionEventCursor``); a
+/// client that reconnects with `Last-Event-ID`, to this worker or another, gets everything after
+/// it that the streams still hold, none twice, and a client without one every event from just
+/// before its answer on. A comment
 /// line every heartbeat interval keeps idle connections open; a client whose write stalls longer
 /// than the write timeout is disconnected.
 struct EventsController {
@@ -34,14 +36,20 @@ struct EventsController {
         let given = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["from"].map(String.init)
         // No Last-Event-ID means only new events; "$", Redis's spelling of that, is not a value the
         // contract's pattern admits.
-        guard given.map(Self.isStreamId) ?? true else {
-            throw APIError.badRequest("Last-Event-ID must be a stream id such as 1763800000000-0 (or 0 for everything stored)")
+        let buckets = self.store.layout.buckets
+        var resume: SessionEventCursor?
+        if let given {
+            guard given.utf8.count <= Self.maximumCursorLength, let cursor = SessionEventCursor(given, buckets: buckets) else {
+                throw APIError.badRequest(
+                    "Last-Event-ID must be the id of an event of this stream (or 0 for everything stored, or a stream id such as 1763800000000-0)"
+                )
+            }
+            resume = cursor
         }
         guard self.store.hasStream else {
-            let reason = self.store.redis.isCluster ? "on a Redis Cluster" : "(stream length 0)"
             throw APIError(
                 .notImplemented,
-                "the durable event stream is off \(reason): subscribe to the pub/sub channel session-context:\(tenant):events"
+                "the durable event stream is off (stream length 0): subscribe to the pub/sub channel session-context:\(tenant):events"
             )
         }
         if self.drain?.isDraining == true {
@@ -50,16 +58,15 @@ struct EventsController {
             // gives up after a 503.
             return Response(status: .ok, headers: Self.headers, body: .init(byteBuffer: ByteBuffer(string: ": shutting down\n\n")))
         }
-        let endpoint = try await self.store.redis.subscriptionEndpoint()
-        let stream = SessionEventStream(endpoint: endpoint, tenant: tenant, blockTime: self.heartbeat)
+        let stream = SessionEventStream(redis: self.store.redis, tenant: tenant, layout: self.store.layout, blockTime: self.heartbeat)
         // The newest stored id, asked before the answer. Without a Last-Event-ID the stream starts
         // after it: a change the subscriber makes as soon as it is answered is in its stream. (The
         // tail's own connection comes up only after the answer: starting from "$" there could begin
         // after such a change, the more so with a Redis on another host or behind TLS.) Asked with
         // a Last-Event-ID too, so that a Redis that is down gets every subscriber a 503 with
         // Retry-After, as every other request, not a 200 whose stream breaks.
-        let newest = try await stream.newestId(via: self.store.redis)
-        let start = given ?? newest
+        let newest = try await stream.newest()
+        let start = resume ?? newest
         guard self.clients.enter(limit: self.maximumClients) else {
             throw APIError.unavailable("too many event subscribers on this worker")
         }
@@ -75,7 +82,9 @@ struct EventsController {
             // Redis connection given back at once. (No middleware replaces a request's body, which
             // this needs: it reads the rest of the connection's input.)
             try await request.body.consumeWithCancellationOnInboundClose { _ in
-                try await Self.stream(stream.tail(after: start), to: &writer, writeTimeout: writeTimeout, closeConnection: closeConnection)
+                try await Self.stream(
+                    stream.tail(after: start), from: start, to: &writer, writeTimeout: writeTimeout, closeConnection: closeConnection
+                )
             }
             try await writer.finish(nil)
         }
@@ -90,6 +99,7 @@ struct EventsController {
     /// Writes `events` to the client as they come, until they end or the client stops reading.
     private static func stream(
         _ events: AsyncThrowingStream<SessionEvent?, any Error>,
+        from start: SessionEventCursor,
         to writer: inout any ResponseBodyWriter,
         writeTimeout: Duration,
         closeConnection: @escaping @Sendable () -> Void
@@ -110,10 +120,12 @@ struct EventsController {
             try await Self.write(ByteBuffer(string: ": connected\n\n"), to: &writer, progress: progress)
             // On graceful shutdown the stream ends (the iteration stops when cancelled), so a
             // subscriber never holds a stopping worker; it reconnects with Last-Event-ID elsewhere.
+            var cursor = start
             for try await event in events.cancelOnGracefulShutdown() {
                 var chunk = ByteBuffer()
                 if let event {
-                    chunk.writeString("id: \(event.id ?? "")\nevent: \(event.type.rawValue)\ndata: \(event.json)\n\n")
+                    if let bucket = event.bucket, let id = event.id { cursor.advance(bucket: bucket, to: id) }
+                    chunk.writeString("id: \(cursor)\nevent: \(event.type.rawValue)\ndata: \(event.json)\n\n")
                 } else {
                     chunk.writeString(": heartbeat\n\n")
                 }
@@ -129,14 +141,8 @@ struct EventsController {
         progress.end()
     }
 
-    /// `<milliseconds>-<sequence>`, each a 64-bit unsigned number as Redis requires, or `0`.
-    static func isStreamId(_ text: String) -> Bool {
-        if text == "0" { return true }
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } && UInt64(part) != nil
-        }
-    }
+    /// The longest `Last-Event-ID` taken: a position in the most buckets a layout may have.
+    static let maximumCursorLength = 32 * 1024
 }
 
 /// When the write under way began, if one is.

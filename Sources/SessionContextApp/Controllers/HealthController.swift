@@ -1,5 +1,6 @@
 import Hummingbird
 import RedisClient
+import SessionStore
 
 /// `GET /health/live` (the process answers) and `GET /health/ready` (Redis answers `PING` and the worker is not shutting down); no auth.
 struct HealthController {
@@ -8,6 +9,8 @@ struct HealthController {
     let redis: RedisRouter
     /// The worker's drain: a draining worker is not ready, so load balancers stop sending to it.
     let drain: ConnectionDrain?
+    /// The start-up check of the session layout: a worker is not ready before it has passed.
+    let layoutCheck: SessionLayoutCheck?
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -22,6 +25,9 @@ struct HealthController {
 
     @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
         if self.drain?.isDraining == true { throw APIError.unavailable("the worker is shutting down") }
+        if let check = self.layoutCheck, !check.isVerified {
+            throw APIError.unavailable("the session layout in Redis is not verified yet")
+        }
         do {
             _ = try await self.redis.send(RESPCommand("PING"), key: nil)
             return .json(ByteBuffer(staticString: "{\"status\":\"ready\"}"))

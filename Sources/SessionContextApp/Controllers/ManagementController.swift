@@ -109,7 +109,7 @@ struct ManagementController {
     }
 
     private func address(_ context: Context) throws -> SessionAddress {
-        SessionAddress(tenant: try context.verifiedIdentity.tenant, sessionId: try context.pathSessionId())
+        self.store.address(tenant: try context.verifiedIdentity.tenant, sessionId: try context.pathSessionId())
     }
 
     /// The customer of a `saas-token` header: it must be a valid customer token of the same tenant.

@@ -60,6 +60,6 @@ struct StorefrontController {
     private func address(_ context: Context) throws -> (SessionAddress, Identity) {
         let identity = try context.verifiedIdentity
         // The auth middleware has checked that the token carries a valid sid.
-        return (SessionAddress(tenant: identity.tenant, sessionId: identity.claims.sid ?? ""), identity)
+        return (self.store.address(tenant: identity.tenant, sessionId: identity.claims.sid ?? ""), identity)
     }
 }

@@ -25,6 +25,9 @@ enum SessionScripts {
     static let expired = RedisScript(source: prelude(.nowMilliseconds, .streamWritable, .publish) + lua(PackageResources.expired_lua))
     static let customerIndexPrune = RedisScript(source: lua(PackageResources.customer_index_prune_lua))
     static let claimExtend = RedisScript(source: lua(PackageResources.claim_extend_lua))
+    static let migrateDump = RedisScript(source: lua(PackageResources.migrate_dump_lua))
+    static let migrateRestore = RedisScript(source: lua(PackageResources.migrate_restore_lua))
+    static let migrateDrop = RedisScript(source: lua(PackageResources.migrate_drop_lua))
 
     /// The text of an embedded `.lua` file.
     static func lua(_ bytes: [UInt8]) -> String {
@@ -47,5 +50,8 @@ public enum SessionScriptCatalog {
         ("expired", SessionScripts.expired),
         ("customer-index-prune", SessionScripts.customerIndexPrune),
         ("claim-extend", SessionScripts.claimExtend),
+        ("migrate-dump", SessionScripts.migrateDump),
+        ("migrate-restore", SessionScripts.migrateRestore),
+        ("migrate-drop", SessionScripts.migrateDrop),
     ]
 }

@@ -11,7 +11,7 @@ struct EventCollector: Sendable {
     static func subscribe(endpoint: RedisEndpoint, tenant: String) async throws -> EventCollector {
         EventCollector(
             subscription: try await RedisSubscription.subscribe(
-                to: endpoint, channels: [SessionAddress.eventChannel(tenant: tenant)]
+                to: endpoint, channels: [SessionLayout.classicChannel(tenant: tenant)]
             )
         )
     }

@@ -80,7 +80,12 @@ struct Fixture: Sendable {
     }
 
     /// The Redis key of a session of this tenant.
-    func key(_ sessionId: String) -> String { SessionAddress(tenant: self.tenant, sessionId: sessionId).key }
+    func key(_ sessionId: String) -> String { self.address(sessionId).key }
+
+    /// The address of a session of this tenant, in the worker's layout.
+    func address(_ sessionId: String) -> SessionAddress {
+        SessionLayout(buckets: self.configuration.eventBuckets).address(tenant: self.tenant, sessionId: sessionId)
+    }
 }
 
 extension ExpirationClaim {

@@ -1,8 +1,8 @@
 -- DELETE .../attributes/{name}: remove one attribute; no version check; absent is not an error.
--- ARGV[9]  attribute field ("@" .. name)
+-- ARGV[10]  attribute field ("@" .. name)
 -- Failure points, all before the first write (in commit): a stored version that is not a
 -- number, the stream being another type. Writes: HDEL and HSET, EXPIRE or PERSIST, PUBLISH, XADD.
-local field = ARGV[9]
+local field = ARGV[10]
 local current = redis.call('HMGET', key, '_v', CUSTOMER, field)
 if not current[1] then return { NOT_FOUND } end
 if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end

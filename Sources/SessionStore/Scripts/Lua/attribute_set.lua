@@ -1,8 +1,8 @@
 -- POST .../attributes: set one attribute, whether or not it existed; no version check.
--- ARGV[9]  attribute field ("@" .. name)   ARGV[10]  its JSON value
+-- ARGV[10]  attribute field ("@" .. name)   ARGV[11]  its JSON value
 -- Failure points, all before the first write (in commit): a stored version that is not a
 -- number, the stream being another type. Writes: HSET, EXPIRE or PERSIST, PUBLISH, XADD.
-local field, value = ARGV[9], ARGV[10]
+local field, value = ARGV[10], ARGV[11]
 local current = redis.call('HMGET', key, '_v', CUSTOMER, field)
 if not current[1] then return { NOT_FOUND } end
 if not caller_allowed(current[2] or nil) then return { FORBIDDEN } end

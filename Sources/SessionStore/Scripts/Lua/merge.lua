@@ -1,13 +1,13 @@
 -- PATCH /me/context: merge siteCode, currency, targetLocation, language and attributes
 -- (JSON Merge Patch at the attribute level), with optimistic locking on the version.
--- ARGV[9]  expected version
--- ARGV[10..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
+-- ARGV[10]  expected version
+-- ARGV[11..] pairs of field, operation: "=" .. value sets the field, "-" removes it.
 --           Fields are standard hash fields (si, cy, tl, la) or "@" .. attribute name.
 -- Failure points, all before the first write (in commit): a stored version that is not a
 -- number, the stream being another type. Writes: batched HDEL and HSET, EXPIRE or PERSIST,
 -- PUBLISH, XADD.
 local _, LABEL = standard_fields()
-local expected = tonumber(ARGV[9])
+local expected = tonumber(ARGV[10])
 local fields = load()
 if not fields then return { NOT_FOUND } end
 if not caller_allowed(fields[CUSTOMER]) then return { FORBIDDEN } end
@@ -18,7 +18,7 @@ local attributes = 0
 for field, _ in pairs(fields) do
   if string.byte(field, 1) == 64 then attributes = attributes + 1 end
 end
-for i = 10, #ARGV, 2 do
+for i = 11, #ARGV, 2 do
   local field, op = ARGV[i], ARGV[i + 1]
   local label = string.byte(field, 1) == 64 and ('context.' .. string.sub(field, 2)) or LABEL[field]
   if op == '-' then

@@ -4,16 +4,16 @@
 -- the stream being another type (stream_writable). Writes: HDEL and HSET in batches
 -- (write_fields), EXPIRE or PERSIST, PUBLISH, XADD: none can fail once the checks passed.
 -- Under maxmemory the first write that adds data is refused before anything is written.
--- ARGV[9]  expected version   ARGV[10]  "1" to upsert   ARGV[11]  customer id of a valid saas-token, or ""
--- ARGV[12..17]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
--- ARGV[18] "1" when the body has "context"; then ARGV[19..] pairs of attribute field ("@"..name), JSON value
+-- ARGV[10]  expected version   ARGV[11]  "1" to upsert   ARGV[12]  customer id of a valid saas-token, or ""
+-- ARGV[13..18]  customerId, siteCode, currency, cartId, targetLocation, language ("" = absent)
+-- ARGV[19] "1" when the body has "context"; then ARGV[20..] pairs of attribute field ("@"..name), JSON value
 local STANDARD, LABEL = standard_fields()
-local expected, upsert, saas_customer = tonumber(ARGV[9]), ARGV[10] == '1', ARGV[11]
+local expected, upsert, saas_customer = tonumber(ARGV[10]), ARGV[11] == '1', ARGV[12]
 local fields, flat = load()
 if not fields and not upsert then return { NOT_FOUND } end
 
 local stored_customer = fields and fields[CUSTOMER] or nil
-local body_customer = ARGV[12] ~= '' and ARGV[12] or nil
+local body_customer = ARGV[13] ~= '' and ARGV[13] or nil
 if stored_customer or body_customer then
   if saas_customer == '' or (stored_customer and stored_customer ~= saas_customer)
       or (body_customer and body_customer ~= saas_customer) then
@@ -24,12 +24,12 @@ if fields and tonumber(fields['_v']) ~= expected then return { CONFLICT, tonumbe
 
 local wanted = {}
 for i, name in ipairs(STANDARD) do
-  if ARGV[11 + i] ~= '' then wanted[name] = ARGV[11 + i] end
+  if ARGV[12 + i] ~= '' then wanted[name] = ARGV[12 + i] end
 end
-local replace_context = ARGV[18] == '1'
+local replace_context = ARGV[19] == '1'
 if replace_context then
-  for i = 19, #ARGV, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
-  if over_limit((#ARGV - 18) / 2) then return { TOO_MANY, max_attributes } end
+  for i = 20, #ARGV, 2 do wanted[ARGV[i]] = ARGV[i + 1] end
+  if over_limit((#ARGV - 19) / 2) then return { TOO_MANY, max_attributes } end
 end
 
 local changed, set, removed = {}, {}, {}
@@ -48,7 +48,7 @@ if replace_context then
       removed[#removed + 1] = field
     end
   end
-  for i = 19, #ARGV, 2 do
+  for i = 20, #ARGV, 2 do
     local field = ARGV[i]
     if current[field] ~= ARGV[i + 1] then
       changed[#changed + 1] = 'context.' .. string.sub(field, 2)
