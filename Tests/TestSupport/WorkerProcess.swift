@@ -58,10 +58,11 @@ public final class WorkerProcess: Sendable {
         throw TestSetupError("the worker did not listen on \(port) in time: \(worker.log)")
     }
 
-    /// Runs the binary with `arguments` to completion; returns its exit code and output.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    /// Runs the binary (or `executable`, such as `timeout` running the binary) with `arguments` to
+    /// completion; returns its exit code and output.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = self.binary
+        process.executableURL = executable ?? self.binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SESSION_CONTEXT_") && $0.key != "REDIS_URL" }
         for (key, value) in environment { env[key] = value }
