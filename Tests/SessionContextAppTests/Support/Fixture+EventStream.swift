@@ -3,7 +3,8 @@ import RedisClient
 import SessionContextEvents
 import SessionStore
 
-/// Runs `body` with a running router to the Redis at `url`, stopped afterwards.
+/// Runs `body` with a running router to the Redis at `url` (once it is connected, waiting up to
+/// 10 s), stopped afterwards.
 func withRouter<Value>(url: String, _ body: (RedisRouter) async throws -> Value) async throws -> Value {
     let router = RedisRouter(
         topology: try RedisTopology(url: url),
@@ -13,6 +14,8 @@ func withRouter<Value>(url: String, _ body: (RedisRouter) async throws -> Value)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await router.run() }
         defer { group.cancelAll() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !router.isConnected, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         return try await body(router)
     }
 }
