@@ -34,7 +34,7 @@ struct ClusterTests {
         return (killed, ContinuousClock.now)
     }
 
-    @Test("A primary SIGKILLed under load, writes acknowledged by a replica too: only 503s while it fails over and rejoins, every acknowledged write kept")
+    @Test("A primary SIGKILLed under load, writes acknowledged by a replica too: only 503s while it fails over and rejoins, every acknowledged write kept, with its event in a stream")
     func failoverKeepsAcknowledgedWrites() async throws {
         let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
@@ -57,11 +57,83 @@ struct ClusterTests {
         let slowest = ledger.expectOnlyUnavailable(recoveredBy: rejoined + .seconds(1))
         let missing = try await fixture.withApp { client async throws in try await ledger.missing(client) }
         #expect(missing.isEmpty, "acknowledged but lost: \(missing.prefix(10))")
+        // And every acknowledged write has its event in its bucket's stream: the change and its
+        // event are one script, replicated together.
+        let missingEvents = try await fixture.withEventStream { stream in try await ledger.missingEvents(stream) }
+        #expect(missingEvents.isEmpty, "acknowledged without an event: \(missingEvents.prefix(10))")
         print(
             "cluster failover (replica acks 1): \(answers.count) requests, \(answers.filter { $0.status == 503 }.count) 503, "
-                + "\(ledger.attributes.count) acknowledged attribute writes checked, \(missing.count) missing; promoted after \(promoted - killed), "
+                + "\(ledger.attributes.count) acknowledged attribute writes and \(ledger.created.count) creations checked, "
+                + "\(missing.count) missing, \(missingEvents.count) without an event; promoted after \(promoted - killed), "
                 + "rejoined after \(rejoined - killed), slowest answer \(slowest)"
         )
+    }
+
+    @Test("A consumer group stopped for 1,000 changes over sessions in every bucket reads exactly those after its restart, each once, each session in order, none left pending")
+    func consumerGroupAcrossBuckets() async throws {
+        let topology = try await LocalRedisTopology.startCluster()
+        defer { topology.stop() }
+        let fixture = try Self.fixture(topology)
+        let token = try await fixture.managementToken()
+        let layout = SessionLayout(buckets: fixture.configuration.eventBuckets)
+        // 50 sessions, every bucket among them.
+        let sessions = (0..<50).map { "c\($0)" }
+        #expect(Set(sessions.map { layout.bucket(of: $0) }).count == layout.buckets)
+        try await fixture.withEventStream(blockTime: .milliseconds(500)) { stream in
+            try await fixture.withApp { client async throws in
+                for sid in sessions + ["first"] {
+                    let response = try await client.send(.put, "/session-context/\(fixture.tenant)/context/\(sid)?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+                    #expect(response.status == .noContent)
+                }
+                try await stream.createGroup("cart-service")
+                // The consumer handles one change, then stops.
+                _ = try await client.send(.post, "/session-context/\(fixture.tenant)/context/first/attributes", token: token, json: #"{"key":"a","value":"1"}"#)
+                for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
+                    #expect(delivery.event.sessionId == "first")
+                    try await delivery.acknowledge()
+                    break
+                }
+                // 1,000 changes while it is stopped: 20 per session, the sessions concurrently.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for sid in sessions {
+                        group.addTask {
+                            for index in 0..<20 {
+                                let response = try await client.send(.post, "/session-context/\(fixture.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"k\#(index)","value":"v"}"#)
+                                #expect(response.status == .noContent)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // Restarted: exactly those 1,000, each once, each session's in order.
+            var received: [String: [Int64]] = [:]
+            var count = 0
+            for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
+                received[delivery.event.sessionId, default: []].append(delivery.event.version)
+                try await delivery.acknowledge()
+                count += 1
+                if count == 1000 { break }
+            }
+            #expect(count == 1000)
+            #expect(Set(received.keys) == Set(sessions))
+            for sid in sessions { #expect(received[sid] == Array(2...21), "\(sid): \(received[sid] ?? [])") }
+            let probe = RedisProbe(endpoint: RedisEndpoint(address: .tcp(host: "127.0.0.1", port: topology.integers("NODE_PORTS")[0])))
+            #expect(try await stream.pendingCount("cart-service", probe) == 0)
+            // Nothing more comes.
+            let more = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    var extra = 0
+                    for try await _ in stream.consume(group: "cart-service", consumer: "cart-1") { extra += 1 }
+                    return extra
+                }
+                try await Task.sleep(for: .seconds(1))
+                group.cancelAll()
+                return try await group.next() ?? 0
+            }
+            #expect(more == 0)
+            print("cluster consumer group: \(count) events over \(layout.buckets) buckets read after the restart, 0 pending")
+        }
     }
 
     @Test("A primary SIGKILLed under load: the service recovers by itself once its replica is promoted")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import SessionContextEvents
 import SessionStore
 import Testing
 import Synchronization
@@ -140,5 +141,26 @@ final class WriteLedger: Sendable {
             }
         }
         return missing
+    }
+
+    /// The acknowledged writes without their event in the tenant's streams: each created session
+    /// needs its `created` event, each attribute write its `attribute.set` event naming it.
+    func missingEvents(_ stream: SessionEventStream) async throws -> [String] {
+        var seen = Set<String>()
+        var cursor = stream.start
+        while true {
+            let (events, next) = try await stream.read(after: cursor, count: 1000)
+            if events.isEmpty { break }
+            for event in events {
+                switch event.type {
+                case .created: seen.insert("\(event.sessionId) created")
+                case .attributeSet: for name in event.changed { seen.insert("\(event.sessionId) \(name)") }
+                default: break
+                }
+            }
+            cursor = next
+        }
+        let expected = self.created.map { "\($0) created" } + self.attributes.map { "\($0.sessionId) context.\($0.name)" }
+        return expected.filter { !seen.contains($0) }
     }
 }
