@@ -39,42 +39,42 @@ struct EventStreamTests {
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withEventStream(blockTime: .milliseconds(200)) { stream in
-        try await stream.createGroup("cart-service")
-        try await fixture.withApp { client async throws in
-            let base = "/session-context/\(fixture.tenant)/context/\(sid)"
-            _ = try await client.send(.put, base + "?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
-            // The consumer reads and acknowledges the first event, then stops.
+            try await stream.createGroup("cart-service")
+            try await fixture.withApp { client async throws in
+                let base = "/session-context/\(fixture.tenant)/context/\(sid)"
+                _ = try await client.send(.put, base + "?upsert=true", token: token, json: #"{"metadata":{"version":0}}"#)
+                // The consumer reads and acknowledges the first event, then stops.
+                for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
+                    #expect(delivery.event.type == .created)
+                    try await delivery.acknowledge()
+                    break
+                }
+                for index in 0..<100 {
+                    let response = try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"k\#(index)","value":"v"}"#)
+                    #expect(response.status == .noContent)
+                }
+            }
+            // Restarted: exactly the 100 it missed, in order, then nothing more.
+            var versions: [Int64] = []
             for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
-                #expect(delivery.event.type == .created)
+                versions.append(delivery.event.version)
                 try await delivery.acknowledge()
-                break
+                if versions.count == 100 { break }
             }
-            for index in 0..<100 {
-                let response = try await client.send(.post, base + "/attributes", token: token, json: #"{"key":"k\#(index)","value":"v"}"#)
-                #expect(response.status == .noContent)
+            #expect(versions == Array(2...101))
+            #expect(try await stream.pendingCount("cart-service", RedisProbe(endpoint: fixture.endpoint)) == 0)
+            // A restart after everything was acknowledged delivers nothing again.
+            let again = try await withThrowingTaskGroup(of: Int.self) { group in
+                group.addTask {
+                    var count = 0
+                    for try await _ in stream.consume(group: "cart-service", consumer: "cart-1") { count += 1 }
+                    return count
+                }
+                try await Task.sleep(for: .milliseconds(600))
+                group.cancelAll()
+                return try await group.next() ?? 0
             }
-        }
-        // Restarted: exactly the 100 it missed, in order, then nothing more.
-        var versions: [Int64] = []
-        for try await delivery in stream.consume(group: "cart-service", consumer: "cart-1") {
-            versions.append(delivery.event.version)
-            try await delivery.acknowledge()
-            if versions.count == 100 { break }
-        }
-        #expect(versions == Array(2...101))
-        #expect(try await stream.pendingCount("cart-service", RedisProbe(endpoint: fixture.endpoint)) == 0)
-        // A restart after everything was acknowledged delivers nothing again.
-        let again = try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask {
-                var count = 0
-                for try await _ in stream.consume(group: "cart-service", consumer: "cart-1") { count += 1 }
-                return count
-            }
-            try await Task.sleep(for: .milliseconds(600))
-            group.cancelAll()
-            return try await group.next() ?? 0
-        }
-        #expect(again == 0)
+            #expect(again == 0)
         }
     }
 
@@ -82,20 +82,20 @@ struct EventStreamTests {
     func consumerReadsAsAsked() async throws {
         let fixture = try Fixture()
         try await fixture.withEventStream(blockTime: .milliseconds(200)) { stream in
-        try await stream.createGroup("cart-service", startingAt: "0")
-        let probe = RedisProbe(endpoint: fixture.endpoint)
-        try await Self.store(1...300, in: stream, probe)
-        var events = stream.consume(group: "cart-service", consumer: "slow").makeAsyncIterator()
-        var versions = [try #require(try await events.next()).event.version]
-        // Time for a reader that reads ahead to read on: this one has not.
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(try await stream.pendingCount("cart-service", probe) == 100)
-        while versions.count < 300, let delivery = try await events.next() {
-            versions.append(delivery.event.version)
-            try await delivery.acknowledge()
-        }
-        #expect(versions == Array(1...300))
-        #expect(try await stream.pendingCount("cart-service", probe) == 1)
+            try await stream.createGroup("cart-service", startingAt: "0")
+            let probe = RedisProbe(endpoint: fixture.endpoint)
+            try await Self.store(1...300, in: stream, probe)
+            var events = stream.consume(group: "cart-service", consumer: "slow").makeAsyncIterator()
+            var versions = [try #require(try await events.next()).event.version]
+            // Time for a reader that reads ahead to read on: this one has not.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await stream.pendingCount("cart-service", probe) == 100)
+            while versions.count < 300, let delivery = try await events.next() {
+                versions.append(delivery.event.version)
+                try await delivery.acknowledge()
+            }
+            #expect(versions == Array(1...300))
+            #expect(try await stream.pendingCount("cart-service", probe) == 1)
         }
     }
 
@@ -125,16 +125,16 @@ struct EventStreamTests {
     func consumerCancelledWhileWaiting() async throws {
         let fixture = try Fixture()
         try await fixture.withEventStream(blockTime: .seconds(30)) { stream in
-        try await stream.createGroup("cart-service")
-        let ended = ManagedFlag()
-        let task = Task {
-            for try await _ in stream.consume(group: "cart-service", consumer: "idle") {}
-            ended.set()
-        }
-        // In its blocking read by now (nothing pending, nothing new).
-        try await Task.sleep(for: .milliseconds(500))
-        task.cancel()
-        #expect(try await eventually(attempts: 60) { ended.value })
+            try await stream.createGroup("cart-service")
+            let ended = ManagedFlag()
+            let task = Task {
+                for try await _ in stream.consume(group: "cart-service", consumer: "idle") {}
+                ended.set()
+            }
+            // In its blocking read by now (nothing pending, nothing new).
+            try await Task.sleep(for: .milliseconds(500))
+            task.cancel()
+            #expect(try await eventually(attempts: 60) { ended.value })
         }
     }
 
@@ -145,18 +145,18 @@ struct EventStreamTests {
         defer { server.stop() }
         let probe = RedisProbe(endpoint: server.endpoint)
         try await withRouter(url: server.url) { router in
-        let stream = SessionEventStream(redis: router, tenant: Fixture.uniqueTenant(), blockTime: .seconds(30))
-        try await Self.store(1...1, in: stream, probe)
-        let sawFirst = ManagedFlag()
-        let reader = Task {
-            for try await event in stream.tail(after: stream.start) where event?.version == 1 { sawFirst.set() }
-        }
-        #expect(try await eventually(attempts: 60) { sawFirst.value })
-        // The reader waits in its next blocking read; then it leaves.
-        #expect(try await eventually { try await probe.tailConnections() == 1 })
-        reader.cancel()
-        // Its read ends well before the 30 s block time.
-        #expect(try await eventually(attempts: 40) { try await probe.tailConnections() == 0 })
+            let stream = SessionEventStream(redis: router, tenant: Fixture.uniqueTenant(), blockTime: .seconds(30))
+            try await Self.store(1...1, in: stream, probe)
+            let sawFirst = ManagedFlag()
+            let reader = Task {
+                for try await event in stream.tail(after: stream.start) where event?.version == 1 { sawFirst.set() }
+            }
+            #expect(try await eventually(attempts: 60) { sawFirst.value })
+            // The reader waits in its next blocking read; then it leaves.
+            #expect(try await eventually { try await probe.tailConnections() == 1 })
+            reader.cancel()
+            // Its read ends well before the 30 s block time.
+            #expect(try await eventually(attempts: 40) { try await probe.tailConnections() == 0 })
         }
     }
 
@@ -164,20 +164,20 @@ struct EventStreamTests {
     func pendingPastTrimmedEntries() async throws {
         let fixture = try Fixture()
         try await fixture.withEventStream(blockTime: .milliseconds(200)) { stream in
-        let key = stream.key(of: "s")
-        let probe = RedisProbe(endpoint: fixture.endpoint)
-        try await stream.createGroup("cart-service", startingAt: "0")
-        try await Self.store(1...101, in: stream, probe)
-        // All 101 delivered to the consumer, none acknowledged.
-        _ = try await probe.send(RESPCommand("XREADGROUP", "GROUP", "cart-service", "c", "COUNT", "200", "STREAMS", key, ">"))
-        // The first 100 trimmed away: they stay pending, without their events.
-        let last = try await probe.send(RESPCommand("XREVRANGE", key, "+", "-", "COUNT", "1"))
-        let lastId = try #require(last.array?.first?.array?.first?.string)
-        _ = try await probe.send(RESPCommand("XTRIM", key, "MINID", lastId))
-        let first = try await Self.firstDelivery(stream, "c")
-        #expect(first?.version == 101)
-        // The trimmed 100 were acknowledged on the way: only the delivered one is pending.
-        #expect(try await stream.pendingCount("cart-service", probe) == 1)
+            let key = stream.key(of: "s")
+            let probe = RedisProbe(endpoint: fixture.endpoint)
+            try await stream.createGroup("cart-service", startingAt: "0")
+            try await Self.store(1...101, in: stream, probe)
+            // All 101 delivered to the consumer, none acknowledged.
+            _ = try await probe.send(RESPCommand("XREADGROUP", "GROUP", "cart-service", "c", "COUNT", "200", "STREAMS", key, ">"))
+            // The first 100 trimmed away: they stay pending, without their events.
+            let last = try await probe.send(RESPCommand("XREVRANGE", key, "+", "-", "COUNT", "1"))
+            let lastId = try #require(last.array?.first?.array?.first?.string)
+            _ = try await probe.send(RESPCommand("XTRIM", key, "MINID", lastId))
+            let first = try await Self.firstDelivery(stream, "c")
+            #expect(first?.version == 101)
+            // The trimmed 100 were acknowledged on the way: only the delivered one is pending.
+            #expect(try await stream.pendingCount("cart-service", probe) == 1)
         }
     }
 

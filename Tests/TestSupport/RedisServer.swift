@@ -43,13 +43,17 @@ public final class RedisServer: Sendable {
     /// Redis Cluster when `SESSION_CONTEXT_TEST_REDIS_URL` is a `redis-cluster://` URL (the second
     /// pass of `./scripts/test` runs the API suites so).
     public static func sharedURL() throws -> String {
-        if isSharedCluster { return environmentURL ?? "" }
+        if isSharedCluster || isSharedSentinel { return environmentURL ?? "" }
         guard case .tcp(let host, let port) = try shared().address else { return "\(try shared())" }
         return "redis://\(host):\(port)/\(try shared().database)"
     }
 
     /// Whether the shared Redis is a Redis Cluster.
     public static let isSharedCluster = environmentURL?.hasPrefix("redis-cluster://") ?? false
+
+    /// Whether the shared Redis is a Sentinel set-up (its primary, for probes, is
+    /// `SESSION_CONTEXT_TEST_REDIS_PRIMARY`, as `redis://host:port/db`).
+    public static let isSharedSentinel = environmentURL?.hasPrefix("redis-sentinel://") ?? false
 
     private static let environmentURL = ProcessInfo.processInfo.environment["SESSION_CONTEXT_TEST_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
@@ -58,7 +62,11 @@ public final class RedisServer: Sendable {
             switch try RedisTopology(url: url) {
             case .standalone(let endpoint): return endpoint
             case .cluster(let seeds): return seeds[0]
-            case .sentinel: throw TestSetupError("the shared test Redis cannot be a Sentinel set-up")
+            case .sentinel:
+                guard let primary = ProcessInfo.processInfo.environment["SESSION_CONTEXT_TEST_REDIS_PRIMARY"] else {
+                    throw TestSetupError("a shared Sentinel set-up needs SESSION_CONTEXT_TEST_REDIS_PRIMARY (its primary's URL)")
+                }
+                return try RedisEndpoint(url: primary)
             }
         }
         return try RedisServer.start().endpoint
