@@ -10,8 +10,9 @@ What it does, with Python's standard library only:
 1. Starts a private redis-server on a free 127.0.0.1 port (append-only file, fsync always, so an
    acknowledged write survives a SIGKILL), without presetting notify-keyspace-events.
 2. Starts two workers under `prlimit --nofile=1024:1024` (anonymous TTL 4 s, customer TTL 0 =
-   never; info-level JSON logs kept in files), every request carrying its own X-Request-Id so a
-   failure can be matched with the worker's log lines.
+   never; info-level JSON logs kept in files; --event-buckets BUCKETS), every request carrying
+   its own X-Request-Id so a failure can be matched with the worker's log lines. Keys and streams
+   are named by scripts/session_layout.py (sc:{<tenant>:<bucket>}:<sessionId>, one stream per bucket).
 3. Runs a mixed load from a few threads, each owning its sessions (logged-in customer sessions,
    which never expire): PUT (replace, with the version), PUT with upsert (new sessions), GET,
    GET /me, POST attribute (management and /me), DELETE attribute (both), PATCH /me (with the
@@ -23,7 +24,8 @@ What it does, with Python's standard library only:
    1-2 s, a flood of 1,100 idle connections to one worker, malformed bodies on raw sockets.
 5. Checks afterwards: every acknowledged write is in Redis (last acknowledged value of every
    field, version not below the last acknowledged one), no partial context (every hash has
-   _v/_c/_m, no write half-applied), no 5xx but 503, no 4xx on a valid request, reads agreed
+   _v/_c/_m, no write half-applied), every hash in its session's bucket, every applied change
+   once in its bucket's stream, no 5xx but 503, no 4xx on a valid request, reads agreed
    with the ledger, no read refused because Redis reached maxmemory, malformed bodies got
    400/413 or a closed connection, both workers alive with their pids, their logs free of
    error-level lines and crashes, and every expiry after the last Redis restart evented once.
@@ -52,6 +54,8 @@ import time
 import traceback
 import urllib.parse
 
+import session_layout as layout
+
 TENANT = "chaos"
 EXPIRY_TENANT = "chaosexp"
 ANONYMOUS_TTL = 4
@@ -66,6 +70,8 @@ STANDARD = {"customerId": "cu", "siteCode": "si", "currency": "cy", "cartId": "c
             "targetLocation": "tl", "language": "la"}
 UNIQUE_KEYS = ("si", "ca")  # standard fields whose values are unique to the write that set them
 ATTRIBUTE_NAMES = ["a0", "a1", "a2", "a3", "a4", "promo code", "größe"]
+# The workers' buckets per tenant (given to them as --event-buckets, so the checks name the same keys).
+BUCKETS = layout.DEFAULT_BUCKETS
 FAULT_KINDS = ["redis-restart", "client-kill", "script-flush", "maxmemory", "connection-flood", "malformed-bodies"]
 
 START = time.monotonic()
@@ -261,7 +267,7 @@ class Worker:
              "--jwt-secret", self.secret, "--redis-timeout", "300",
              "--anonymous-ttl", str(ANONYMOUS_TTL), "--customer-ttl", "0",
              "--log-level", "info", "--log-format", "json", "--shutdown-drain-ms", "0",
-             "--instance-id", f"chaos-{self.name}"],
+             "--instance-id", f"chaos-{self.name}", "--event-buckets", str(BUCKETS)],
             stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
         out.close()
         err.close()
@@ -1269,7 +1275,7 @@ def check_expiry(ctx):
     say(f"expiry check: {listeners} workers subscribed to __keyevent@0__:expired, "
         f"notify-keyspace-events '{flags}' (waited {result['waited_for_listeners']:.1f} s)")
 
-    subscriber = Subscriber(port, f"session-context:{EXPIRY_TENANT}:events")
+    subscriber = Subscriber(port, layout.classic_channel(EXPIRY_TENANT))
     subscriber.start()
     client = Client(ctx.record, ctx.workers, random.Random(ctx.args.seed + 7))
     created = []
@@ -1303,7 +1309,7 @@ def check_expiry(ctx):
         subscriber.stop()
     counts = collections.Counter(e.get("sessionId") for _, e in subscriber.events if e.get("type") == "expired")
     for sid, _ in created:
-        exists = redis_cmd(port, "EXISTS", f"sc:{{{EXPIRY_TENANT}:{sid}}}")
+        exists = redis_cmd(port, "EXISTS", layout.session_key(EXPIRY_TENANT, sid, BUCKETS))
         if exists:
             result["not_expired"].append(sid)
         if counts[sid] == 1:
@@ -1312,7 +1318,7 @@ def check_expiry(ctx):
             result["missing"].append(sid)
         else:
             result["duplicates"].append((sid, counts[sid]))
-    _, entries = read_stream(port, f"sc:events:{{{EXPIRY_TENANT}}}")
+    _, entries = read_streams(port, EXPIRY_TENANT)
     in_stream = collections.Counter(e.get("sessionId") for _, e in entries if e.get("type") == "expired")
     result["stream_once"] = sum(1 for sid, _ in created if in_stream[sid] == 1)
     result["stream_wrong"] = [(sid, in_stream[sid]) for sid, _ in created if in_stream[sid] != 1]
@@ -1339,18 +1345,29 @@ def read_stream(port, key):
     return length, entries
 
 
+def read_streams(port, tenant):
+    """Every entry of the tenant's bucket streams, bucket after bucket, and the longest stream's
+    length. A session's events are all in its bucket's stream, in order."""
+    longest, entries = 0, []
+    for key in layout.stream_keys(tenant, BUCKETS):
+        length, found = read_stream(port, key)
+        longest = max(longest, length)
+        entries += found
+    return longest, entries
+
+
 def check_events(port, sessions, ledger):
-    """The stream's events of the ledger's sessions against their versions in Redis."""
-    length, entries = read_stream(port, f"sc:events:{{{TENANT}}}")
-    result = {"entries": length, "problems": [], "checked": 0, "skipped": None}
-    if length >= 90000:
-        result["skipped"] = f"the stream holds {length} entries and may have been trimmed"
+    """The streams' events of the ledger's sessions against their versions in Redis."""
+    longest, entries = read_streams(port, TENANT)
+    result = {"entries": len(entries), "problems": [], "checked": 0, "skipped": None}
+    if longest >= 90000:
+        result["skipped"] = f"a bucket's stream holds {longest} entries and may have been trimmed"
         return result
     versions = collections.defaultdict(list)
     for _, event in entries:
         versions[event.get("sessionId")].append(event.get("version"))
     for session in sessions:
-        key = f"sc:{{{TENANT}:{session.sid}}}"
+        key = layout.session_key(TENANT, session.sid, BUCKETS)
         stored = redis_cmd(port, "HGET", key, "_v")
         seen = versions.get(session.sid, [])
         top = int(stored) if stored and stored.isdigit() else 0
@@ -1371,9 +1388,9 @@ def check_events(port, sessions, ledger):
 def check_ledger(ctx, sessions):
     port = ctx.redis.port
     result = {"acked_ops": 0, "fields_checked": 0, "lost": [], "partial": [], "half_applied": [],
-              "hashes": 0, "sessions": len(sessions)}
+              "misplaced": [], "hashes": 0, "sessions": len(sessions)}
     for session in sessions:
-        key = f"sc:{{{TENANT}:{session.sid}}}"
+        key = layout.session_key(TENANT, session.sid, BUCKETS)
         flat = redis_cmd(port, "HGETALL", key)
         fields = dict(zip(flat[0::2], flat[1::2]))
         acked = [op for op in session.ops if op.outcome == "acked"]
@@ -1403,19 +1420,21 @@ def check_ledger(ctx, sessions):
             result["half_applied"].append(f"session {session.sid}: {problem}")
 
     # Every applied change publishes exactly one event, in the same script: the stream of the
-    # tenant holds versions 1.._v of each context, each once.
+    # session's bucket holds versions 1.._v of each context, each once.
     result["events"] = check_events(port, sessions, result)
 
-    # (ii) every context hash of both tenants is whole.
+    # (ii) every context hash of both tenants is whole, and in its session's bucket.
     for tenant in (TENANT, EXPIRY_TENANT):
         cursor = "0"
-        pattern = re.compile(r"^sc:\{" + tenant + r":[^}]*\}$")
         while True:
-            cursor, keys = redis_cmd(port, "SCAN", cursor, "MATCH", f"sc:{{{tenant}:*", "COUNT", "1000")
+            cursor, keys = redis_cmd(port, "SCAN", cursor, "MATCH", layout.session_key_pattern(tenant), "COUNT", "1000")
             for key in keys:
-                if not pattern.match(key) or redis_cmd(port, "TYPE", key) != "hash":
+                parsed = layout.parse_session_key(key)
+                if not parsed or parsed[0] != tenant or redis_cmd(port, "TYPE", key) != "hash":
                     continue
                 result["hashes"] += 1
+                if parsed[1] != layout.bucket(parsed[2], BUCKETS):
+                    result["misplaced"].append(f"{key}: session {parsed[2]} belongs in bucket {layout.bucket(parsed[2], BUCKETS)}")
                 flat = redis_cmd(port, "HGETALL", key)
                 fields = dict(zip(flat[0::2], flat[1::2]))
                 missing = [f for f in ("_v", "_c", "_m") if f not in fields]
@@ -1458,9 +1477,9 @@ def report(ctx, sessions, ledger, expiry, by_request, error_lines, crash_lines, 
           f"{uncertain} unacknowledged that may have applied; {ledger['fields_checked']} acknowledged "
           f"(session, field) values checked in Redis; {ctx.reads_checked} reads checked against the ledger")
     print(f"lost: {len(ledger['lost'])}; partial contexts: {len(ledger['partial'])} of {ledger['hashes']} hashes; "
-          f"half-applied writes: {len(ledger['half_applied'])}")
+          f"half-applied writes: {len(ledger['half_applied'])}; hashes outside their session's bucket: {len(ledger['misplaced'])}")
     events = ledger["events"]
-    print(f"events: the stream sc:events:{{{TENANT}}} holds {events['entries']} entries; "
+    print(f"events: the {BUCKETS} streams sc:events:{{{TENANT}:0..{BUCKETS - 1}}} hold {events['entries']} entries; "
           + (events["skipped"] if events["skipped"] else
              f"{events['checked']} sessions' versions checked, {len(events['problems'])} with a gap or a duplicate"))
     other_5xx = [r for r in requests if r.status is not None and r.status >= 500 and r.status != 503]
@@ -1504,7 +1523,9 @@ def report(ctx, sessions, ledger, expiry, by_request, error_lines, crash_lines, 
     check("0 partial contexts (every hash has _v, _c, _m; no write half-applied)",
           not ledger["partial"] and not ledger["half_applied"], ledger["partial"] + ledger["half_applied"])
     events = ledger["events"]
-    check("every applied change of the ledger's sessions has exactly one event in the stream",
+    check(f"every context hash is in its session's bucket ({BUCKETS} buckets, FNV-1a)",
+          not ledger["misplaced"], ledger["misplaced"])
+    check("every applied change of the ledger's sessions has exactly one event in its bucket's stream",
           not events["problems"], events["problems"])
     check("0 5xx other than 503", not other_5xx,
           [with_logs(r) + f"\n      body {short(r.body.decode('utf-8', 'replace'), 200)}" for r in other_5xx])
@@ -1530,7 +1551,7 @@ def report(ctx, sessions, ledger, expiry, by_request, error_lines, crash_lines, 
               f"{len([s for s in expiry['missing'] if s not in expiry['not_expired']])}), e.g. "
               + ", ".join(expiry["missing"][:3])] if expiry["missing"] else [])
           + [f"{sid}: {count} expired events" for sid, count in expiry["duplicates"]]
-          + [f"{sid}: {count} expired entries in the stream sc:events:{{{EXPIRY_TENANT}}}"
+          + [f"{sid}: {count} expired entries in the stream {layout.session_stream_key(EXPIRY_TENANT, sid, BUCKETS)}"
              for sid, count in expiry.get("stream_wrong", [])[:5]]
           + ([f"still in Redis {ANONYMOUS_TTL + 10} s after their TTL: " + ", ".join(expiry["not_expired"][:5])]
              if expiry["not_expired"] else [])

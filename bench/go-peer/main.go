@@ -3,7 +3,7 @@
 // What a Go team would write for the same call, with the usual libraries: net/http, redigo
 // (a connection pool) and golang-jwt (HS256). It answers
 //
-//	GET /session-context/{tenant}/context/{sessionId}  -> HGETALL sc:{<tenant>:<sessionId>}
+//	GET /session-context/{tenant}/context/{sessionId}  -> HGETALL sc:{<tenant>:<bucket>}:<sessionId>
 //	GET /health/live                                    -> {"status":"ok"}
 //
 // with the same JSON bytes as the worker: sessionId, the standard fields that are set (in the
@@ -19,7 +19,11 @@
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o go-peer ./bench/go-peer
 //
-// Run: go-peer -port 8082 -redis 127.0.0.1:6379 -secret "$SESSION_CONTEXT_JWT_SECRET"
+// The bucket is the service's (Sources/SessionStore/Layout/SessionLayout.swift): FNV-1a (32-bit)
+// of the session id's bytes modulo the deployment's buckets per tenant (-buckets, else
+// SESSION_CONTEXT_EVENT_BUCKETS as the workers read it, else 16).
+//
+// Run: go-peer -port 8082 -redis 127.0.0.1:6379 -secret "$SESSION_CONTEXT_JWT_SECRET" [-buckets 16]
 // (or GO_PEER_PORT, REDIS_ADDR, SESSION_CONTEXT_JWT_SECRET). Binds 127.0.0.1 only.
 package main
 
@@ -53,9 +57,30 @@ var standardFields = [6][2]string{
 }
 
 type server struct {
-	pool   *redis.Pool
-	secret []byte
-	parser *jwt.Parser
+	pool    *redis.Pool
+	secret  []byte
+	parser  *jwt.Parser
+	buckets uint32
+}
+
+// The service's default buckets per tenant and the most a layout may have.
+const (
+	defaultBuckets = 16
+	maximumBuckets = 1024
+)
+
+// bucket is the bucket of sessionID among buckets: FNV-1a (32-bit) of its bytes, modulo buckets.
+func bucket(sessionID string, buckets uint32) uint32 {
+	hash := uint32(0x811C9DC5)
+	for i := 0; i < len(sessionID); i++ {
+		hash = (hash ^ uint32(sessionID[i])) * 0x01000193
+	}
+	return hash % buckets
+}
+
+// sessionKey is the Redis key of the context's hash: sc:{<tenant>:<bucket>}:<sessionId>.
+func (s *server) sessionKey(tenant, sessionID string) string {
+	return "sc:{" + tenant + ":" + strconv.FormatUint(uint64(bucket(sessionID, s.buckets)), 10) + "}:" + sessionID
 }
 
 func main() {
@@ -63,12 +88,23 @@ func main() {
 	redisAddr := flag.String("redis", envOr("REDIS_ADDR", "127.0.0.1:6379"), "Redis host:port")
 	secret := flag.String("secret", os.Getenv("SESSION_CONTEXT_JWT_SECRET"), "HS256 secret")
 	poolSize := flag.Int("pool", 64, "most idle Redis connections kept")
+	buckets := flag.Int("buckets", defaultBuckets, "buckets per tenant, as the workers have them (default SESSION_CONTEXT_EVENT_BUCKETS, else 16)")
+	if text := os.Getenv("SESSION_CONTEXT_EVENT_BUCKETS"); text != "" {
+		value, err := strconv.Atoi(text)
+		if err != nil {
+			log.Fatalf("SESSION_CONTEXT_EVENT_BUCKETS must be a number, not %q", text)
+		}
+		*buckets = value
+	}
 	flag.Parse()
 	if *port == "" && flag.NArg() > 0 {
 		*port = flag.Arg(0)
 	}
 	if *port == "" || *secret == "" {
-		log.Fatal("usage: go-peer -port PORT -redis HOST:PORT -secret SECRET")
+		log.Fatal("usage: go-peer -port PORT -redis HOST:PORT -secret SECRET [-buckets N]")
+	}
+	if *buckets < 1 || *buckets > maximumBuckets {
+		log.Fatalf("-buckets must be 1 to %d, not %d", maximumBuckets, *buckets)
 	}
 	s := &server{
 		pool: &redis.Pool{
@@ -76,8 +112,9 @@ func main() {
 			IdleTimeout: 5 * time.Minute,
 			Dial:        func() (redis.Conn, error) { return redis.Dial("tcp", *redisAddr) },
 		},
-		secret: []byte(*secret),
-		parser: jwt.NewParser(jwt.WithValidMethods([]string{"HS256"})),
+		secret:  []byte(*secret),
+		parser:  jwt.NewParser(jwt.WithValidMethods([]string{"HS256"})),
+		buckets: uint32(*buckets),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/health/live", func(w http.ResponseWriter, r *http.Request) {
@@ -124,7 +161,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := s.pool.Get()
-	values, err := redis.ByteSlices(conn.Do("HGETALL", "sc:{"+tenant+":"+sessionID+"}"))
+	values, err := redis.ByteSlices(conn.Do("HGETALL", s.sessionKey(tenant, sessionID)))
 	conn.Close()
 	if err != nil {
 		w.Header().Set("Retry-After", "1")

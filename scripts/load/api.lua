@@ -7,6 +7,9 @@
 --   LOAD_TOKEN     a management token of that tenant
 --   LOAD_SESSIONS  a file written by load/seed.py: "<sessionId> <storefront token>" per line
 --   LOAD_THREADS   wrk's -t, so that each thread takes its own share of the sessions
+--   LOAD_INSTANCE  (optional) text that starts every value a POST sets: wrk processes run at once
+--                  on the same sessions need their own, or the second to set a session's next
+--                  value finds it already set (unchanged: no event, a cheaper script)
 --
 -- Each thread visits its sessions round-robin. A thread has at most (connections / threads)
 -- requests in flight and far more sessions than that, so when it comes back to a session its
@@ -18,6 +21,7 @@ local op = os.getenv("LOAD_OP") or "get"
 local tenant = os.getenv("LOAD_TENANT") or "bench"
 local management = "Bearer " .. (os.getenv("LOAD_TOKEN") or "")
 local threads_total = tonumber(os.getenv("LOAD_THREADS") or "1")
+local instance = os.getenv("LOAD_INSTANCE") or ""
 
 local next_thread_id = 0
 local all_threads = {}
@@ -90,7 +94,7 @@ end
 
 local function post(session)
   counter = counter + 1
-  local body = string.format('{"key":"campaign","value":"c%d-%d"}', thread_id, counter)
+  local body = string.format('{"key":"campaign","value":"c%s%d-%d"}', instance, thread_id, counter)
   return wrk.format("POST", session.path .. "/attributes",
     { ["Authorization"] = management, ["Content-Type"] = "application/json" }, body)
 end
