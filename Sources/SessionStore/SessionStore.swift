@@ -119,7 +119,7 @@ public struct SessionStore: Sendable {
     public func readAndTouch(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
         // The script checks and touches; the HGETALL in the same transaction brings the context
         // back as Redis has it (see SessionScripts.readTouchSource).
-        let command = self.command(SessionScripts.readTouch, address, caller, extra: 0)
+        let command = self.command(SessionScripts.readTouch, address, caller, extra: 0, withStream: false)
         let replies: [RESPValue]
         do {
             replies = try await self.redis.evaluate(
@@ -138,7 +138,7 @@ public struct SessionStore: Sendable {
     /// The storefront read as one script that returns the context itself (copied through Lua):
     /// for a Redis that refuses transactions because it reached `maxmemory`.
     private func readAndTouchWithoutTransaction(_ address: SessionAddress, caller: SessionCaller) async throws(RedisError) -> SessionReadOutcome {
-        let command = self.command(SessionScripts.readTouchCopy, address, caller, extra: 0)
+        let command = self.command(SessionScripts.readTouchCopy, address, caller, extra: 0, withStream: false)
         let reply = try await self.redis.evaluate(SessionScripts.readTouchCopy, command, key: address.key)
         guard let parts = reply.array, let status = parts.first?.int else { throw Self.unexpected(reply) }
         return Self.readOutcome(status: status, address: address, hgetall: .array(Array(parts.dropFirst())))
@@ -250,8 +250,13 @@ public struct SessionStore: Sendable {
     }
 
     /// An `EVALSHA` of `script` on `address` with the prelude's arguments; `extra` more are to follow.
-    private func command(_ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int) -> RESPCommand {
-        var command = script.command(keys: self.keys(address), argumentCount: 9 + extra)
+    /// A script that publishes nothing (a read) is given the session's key alone: while a cluster
+    /// migrates the bucket's slot and its keys are split between two nodes, Redis refuses scripts
+    /// that name several of them (`TRYAGAIN`), but not those that name one.
+    private func command(
+        _ script: RedisScript, _ address: SessionAddress, _ caller: SessionCaller, extra: Int, withStream: Bool = true
+    ) -> RESPCommand {
+        var command = script.command(keys: withStream ? self.keys(address) : [address.key], argumentCount: 9 + extra)
         self.appendPreludeArguments(to: &command, address, caller)
         return command
     }

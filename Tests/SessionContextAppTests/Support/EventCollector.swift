@@ -15,9 +15,13 @@ struct EventCollector: Sendable {
     /// Whether the events come over several connections (so not in one order across them).
     var isSharded: Bool { self.subscriptions.count > 1 }
 
-    static func subscribe(endpoint: RedisEndpoint, tenant: String, buckets: Int = SessionLayout.defaultBuckets) async throws -> EventCollector {
+    /// `sharded`: whether `endpoint` is a node of a cluster whose workers publish on the sharded
+    /// channels (nil: when it is the shared test cluster).
+    static func subscribe(
+        endpoint: RedisEndpoint, tenant: String, buckets: Int = SessionLayout.defaultBuckets, sharded: Bool? = nil
+    ) async throws -> EventCollector {
         var subscriptions: [RedisSubscription] = []
-        if RedisServer.isSharedCluster, endpoint == (try? RedisServer.shared()) {
+        if sharded ?? (RedisServer.isSharedCluster && endpoint == (try? RedisServer.shared())) {
             let owners = try await Self.slotOwners(endpoint)
             var byNode: [RedisEndpoint: [String]] = [:]
             for bucket in 0..<buckets {
