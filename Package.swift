@@ -7,7 +7,7 @@ let package = Package(
     products: [
         .executable(name: "session-context", targets: ["session-context"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
-        .library(name: "SessionContextEvents", targets: ["SessionContextEvents"]),
+        .library(name: "SessionContextEvents", targets: ["SessionContextEvents", "SessionStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -13,7 +13,8 @@ public struct SessionStore: Sendable {
         public var customerTTL: Int
         /// This worker's instance id, the `origin` of the events it publishes.
         public var origin: String
-        /// The approximate length each bucket's event stream is trimmed to; 0 = no stream.
+        /// The approximate number of events kept per tenant, over all its buckets' streams (each
+        /// is trimmed to its share, rounded up); 0 = no stream.
         public var streamMaxLength: Int
         /// How sessions are spread over buckets (the same for every worker of a deployment).
         public var layout: SessionLayout
@@ -69,6 +70,11 @@ public struct SessionStore: Sendable {
     /// How sessions are spread over buckets.
     public var layout: SessionLayout { self.configuration.layout }
 
+    /// The length each bucket's stream is trimmed to: its share of the tenant's `total`, rounded up.
+    static func bucketStreamLength(_ total: Int, layout: SessionLayout) -> Int {
+        total <= 0 ? 0 : (total + layout.buckets - 1) / layout.buckets
+    }
+
     /// The address of `sessionId` of `tenant` (both already valid) in this store's layout.
     public func address(tenant: String, sessionId: String) -> SessionAddress {
         self.configuration.layout.address(tenant: tenant, sessionId: sessionId)
@@ -83,7 +89,7 @@ public struct SessionStore: Sendable {
             configuration.origin, String(configuration.anonymousTTL), String(configuration.customerTTL),
         ])
         self.settingsAfterCaller = RESPArguments([
-            String(configuration.streamMaxLength), String(configuration.maxAttributes),
+            String(Self.bucketStreamLength(configuration.streamMaxLength, layout: configuration.layout)), String(configuration.maxAttributes),
             configuration.eventChannels.scriptArgument,
         ])
     }

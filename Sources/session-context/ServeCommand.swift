@@ -60,7 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Milliseconds a write waits for those replicas before the request gets 503 (env SESSION_CONTEXT_REDIS_REPLICA_TIMEOUT_MS; default 200).")
     var redisReplicaTimeout: Int?
 
-    @Option(help: "Approximate length each tenant's event stream is trimmed to, 0 = no stream (env SESSION_CONTEXT_STREAM_MAX_LENGTH; default 100000).")
+    @Option(help: "Approximate number of events kept per tenant, shared by its buckets' streams, 0 = no stream (env SESSION_CONTEXT_STREAM_MAX_LENGTH; default 100000).")
     var streamMaxLength: Int?
 
     @Option(help: "Buckets each tenant's sessions and event streams are spread over, the same for every worker; changing it needs `session-context migrate` (env SESSION_CONTEXT_EVENT_BUCKETS; default 16).")

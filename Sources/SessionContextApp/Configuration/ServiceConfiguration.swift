@@ -35,7 +35,7 @@ public struct ServiceConfiguration: Sendable {
     public var redisReplicaAcknowledgements: Int = 0
     /// How long a write waits for those replicas before the request gets 503, milliseconds.
     public var redisReplicaTimeoutMilliseconds: Int = 200
-    /// The approximate length each bucket's event stream is trimmed to; 0 = no stream.
+    /// The approximate number of events kept per tenant, over all its buckets' streams; 0 = no stream.
     public var streamMaxLength: Int = 100_000
     /// How many buckets each tenant's sessions (and event streams) are spread over: the same for
     /// every worker of a deployment, recorded in Redis (see `SessionLayout`).
