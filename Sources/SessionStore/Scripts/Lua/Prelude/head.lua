@@ -28,6 +28,5 @@ local anonymous_ttl, customer_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local caller = ARGV[6]
 local stream_max = tonumber(ARGV[7])
 local max_attributes = tonumber(ARGV[8])
-local channels = ARGV[9]
 local APPLIED, UNCHANGED, NOT_FOUND, CONFLICT, FORBIDDEN, TOO_MANY = 0, 1, 2, 3, 4, 5
 local CUSTOMER = 'cu'

@@ -8,6 +8,7 @@ local function publish(kind, version, changed, at)
   local payload = '{"type":"' .. kind .. '","tenant":' .. cjson.encode(tenant) .. ',"sessionId":' .. cjson.encode(sid)
     .. ',"version":' .. version .. ',"changed":[' .. table.concat(names, ',') .. '],"at":"' .. iso(at)
     .. '","origin":' .. cjson.encode(origin) .. '}'
+  local channels = ARGV[9]
   if string.find(channels, 'c', 1, true) then
     redis.call('PUBLISH', 'session-context:' .. tenant .. ':events', payload)
   end
