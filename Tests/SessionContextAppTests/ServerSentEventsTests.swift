@@ -45,6 +45,11 @@ struct ServerSentEventsTests {
                 let malformed = try await client.get("/session-context/\(tenant)/events", headers: [.authorization: "Bearer \(token)", HTTPField.Name("Last-Event-ID")!: value])
                 #expect(malformed.status == .badRequest, "Last-Event-ID: \(value)")
             }
+            // A malformed ?from= is refused too, even beside a good Last-Event-ID.
+            for query in ["?from=", "?from=nonsense"] {
+                let malformed = try await client.get("/session-context/\(tenant)/events\(query)", headers: [.authorization: "Bearer \(token)", HTTPField.Name("Last-Event-ID")!: "0"])
+                #expect(malformed.status == .badRequest, "\(query)")
+            }
         }
         await workerA.kill()
         await workerB.kill()

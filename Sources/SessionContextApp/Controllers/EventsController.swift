@@ -33,15 +33,18 @@ struct EventsController {
 
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
         let tenant = try context.verifiedIdentity.tenant
-        let given = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters["from"].map(String.init)
         // No Last-Event-ID means only new events; "$", Redis's spelling of that, is not a value the
-        // contract's pattern admits.
+        // contract's pattern admits. Both the header and `?from=` are checked when given; the
+        // header (what an EventSource sends when it reconnects) wins.
         let buckets = self.store.layout.buckets
         var resume: SessionEventCursor?
-        if let given {
-            guard given.utf8.count <= Self.maximumCursorLength, let cursor = SessionEventCursor(given, buckets: buckets) else {
+        let given = [
+            request.headers[HTTPField.Name("Last-Event-ID")!], request.uri.queryParameters["from"].map(String.init),
+        ]
+        for case let text? in given.reversed() {
+            guard text.utf8.count <= Self.maximumCursorLength, let cursor = SessionEventCursor(text, buckets: buckets) else {
                 throw APIError.badRequest(
-                    "Last-Event-ID must be the id of an event of this stream (or 0 for everything stored, or a stream id such as 1763800000000-0)"
+                    "Last-Event-ID and from must be the id of an event of this stream (or 0 for everything stored, or a stream id such as 1763800000000-0)"
                 )
             }
             resume = cursor
