@@ -42,35 +42,30 @@ struct BucketReads: Sendable {
         }
     }
 
-    /// One non-blocking read of every bucket, each through the router to its own node.
+    /// One non-blocking read of `buckets`, each through the router to its own node.
     private func readEach(_ verb: [String], buckets: [Int], ids: [String]) async throws -> [(bucket: Int, entries: [StreamEntry])] {
-        let redis = self.stream.redis
-        return try await withThrowingTaskGroup(of: (Int, [StreamEntry]).self) { group in
-            for (index, bucket) in buckets.enumerated() {
-                let key = self.stream.keys[bucket]
-                let command = RESPCommand(verb[0], arguments: Array(verb.dropFirst()) + ["STREAMS", key, ids[index]])
-                group.addTask {
-                    (bucket, StreamEntry.entries(ofStreams: try await redis.send(command, key: key)))
-                }
-            }
-            var found: [(bucket: Int, entries: [StreamEntry])] = []
-            for try await (bucket, entries) in group where !entries.isEmpty { found.append((bucket, entries)) }
-            return found.sorted { $0.bucket < $1.bucket }
+        let replies = try await self.each(buckets) { index, key in
+            RESPCommand(verb[0], arguments: Array(verb.dropFirst()) + ["STREAMS", key, ids[index]])
+        }
+        return zip(buckets, replies).compactMap { bucket, reply in
+            let entries = StreamEntry.entries(ofStreams: reply)
+            return entries.isEmpty ? nil : (bucket, entries)
         }
     }
 
-    /// Sends one command per bucket (`command(bucket, key)`), each to its bucket's server (all at
-    /// once); the replies by bucket.
-    func each(_ command: (Int, String) -> RESPCommand) async throws -> [RESPValue] {
-        let keys = self.stream.keys
+    /// Sends one command per bucket of `buckets` (all by default; `command(index, key)`, `index`
+    /// the bucket's place in `buckets`), each to its bucket's server, all at once; the replies in
+    /// the order of `buckets`.
+    func each(_ buckets: [Int]? = nil, _ command: (Int, String) -> RESPCommand) async throws -> [RESPValue] {
+        let keys = (buckets ?? Array(self.stream.keys.indices)).map { self.stream.keys[$0] }
         let redis = self.stream.redis
         return try await withThrowingTaskGroup(of: (Int, RESPValue).self) { group in
-            for (bucket, key) in keys.enumerated() {
-                let request = command(bucket, key)
-                group.addTask { (bucket, try await redis.send(request, key: key)) }
+            for (index, key) in keys.enumerated() {
+                let request = command(index, key)
+                group.addTask { (index, try await redis.send(request, key: key)) }
             }
             var replies = [RESPValue](repeating: .null, count: keys.count)
-            for try await (bucket, reply) in group { replies[bucket] = reply }
+            for try await (index, reply) in group { replies[index] = reply }
             return replies
         }
     }

@@ -80,15 +80,19 @@ struct StreamId: Hashable, CustomStringConvertible {
 
     init?(_ text: some StringProtocol) {
         let pieces = text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard pieces[0].utf8.count <= 20, pieces[0].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let milliseconds = UInt64(pieces[0])
-        else { return nil }
+        guard let milliseconds = Self.number(pieces[0]) else { return nil }
         var sequence: UInt64 = 0
         if pieces.count == 2 {
-            guard pieces[1].utf8.count <= 20, pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = UInt64(pieces[1])
-            else { return nil }
+            guard let parsed = Self.number(pieces[1]) else { return nil }
             sequence = parsed
         }
         self.init(milliseconds: milliseconds, sequence: sequence)
+    }
+
+    /// `text` as a 64-bit number when it is decimal digits only (no sign, as Redis takes it).
+    private static func number(_ text: some StringProtocol) -> UInt64? {
+        guard text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return UInt64(text)
     }
 
     var description: String { "\(self.milliseconds)-\(self.sequence)" }

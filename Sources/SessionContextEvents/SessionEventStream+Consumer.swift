@@ -50,15 +50,15 @@ extension SessionEventStream {
             private var reads: BucketReads?
             private var batch: [SessionEvent] = []
             private var position = 0
-            /// Where the re-read of this consumer's pending events stands in each bucket
-            /// (`nil` once a bucket's are all read); nil once they are all read everywhere.
-            private var pendingFrom: [String?]?
+            /// Where the re-read of this consumer's pending events stands, for each bucket whose
+            /// pending events are not all read yet; empty once they all are.
+            private var pendingFrom: [Int: String]
 
             init(stream: SessionEventStream, group: String, consumer: String) {
                 self.stream = stream
                 self.group = group
                 self.consumer = consumer
-                self.pendingFrom = Array(repeating: "0", count: stream.layout.buckets)
+                self.pendingFrom = Dictionary(uniqueKeysWithValues: (0..<stream.layout.buckets).map { ($0, "0") })
             }
 
             /// The next event; nil once the reading task is cancelled. Cancelling it while it waits
@@ -70,7 +70,7 @@ extension SessionEventStream {
                     // (or the connecting) was under way must not start a blocking one.
                     if Task.isCancelled { return nil }
                     if self.reads == nil { self.reads = try await self.stream.reads(blocking: true) }
-                    let reads = self.reads!
+                    guard let reads = self.reads else { return nil }
                     do {
                         self.batch = try await withTaskCancellationHandler {
                             try Task.checkCancellation()
@@ -91,26 +91,26 @@ extension SessionEventStream {
             /// ones (waiting up to the block time for some).
             private mutating func readBatch(_ reads: BucketReads) async throws -> [SessionEvent] {
                 let verb = ["XREADGROUP", "GROUP", self.group, self.consumer, "COUNT", "100"]
-                guard let pending = self.pendingFrom else {
+                guard !self.pendingFrom.isEmpty else {
                     let ids = Array(repeating: ">", count: self.stream.layout.buckets)
                     return try await reads.read(verb, after: ids, block: true).flatMap { bucket, entries in
                         try entries.events(bucket: bucket)
                     }
                 }
                 // Only the buckets whose pending events are not all read yet.
-                let buckets = pending.indices.filter { pending[$0] != nil }
-                let found = try await reads.read(verb, after: buckets.map { pending[$0]! }, only: buckets, block: false)
-                var next = pending
+                let positions = self.pendingFrom.sorted { $0.key < $1.key }
+                let found = try await reads.read(verb, after: positions.map(\.value), only: positions.map(\.key), block: false)
+                var next: [Int: String] = [:]
                 var events: [SessionEvent] = []
-                for bucket in buckets { next[bucket] = nil }
-                for (bucket, entries) in found where !entries.isEmpty {
+                for (bucket, entries) in found {
                     // By the entries' ids, not the events': an entry trimmed from the stream comes
                     // back without its event, and must not end the re-read early.
-                    next[bucket] = entries.last?.id
+                    guard let last = entries.last else { continue }
+                    next[bucket] = last.id
                     try await self.acknowledgeTrimmed(entries, bucket: bucket)
                     events += try entries.events(bucket: bucket)
                 }
-                self.pendingFrom = next.contains { $0 != nil } ? next : nil
+                self.pendingFrom = next
                 return events
             }
 

@@ -19,10 +19,7 @@ struct StreamEntry {
 
     /// The entries of an `XREAD`/`XREADGROUP` reply: `[[key, entries], …]`, or nil when none came.
     static func entries(ofStreams reply: RESPValue) -> [StreamEntry] {
-        (reply.array ?? []).flatMap { stream -> [StreamEntry] in
-            guard let parts = stream.array, parts.count == 2 else { return [] }
-            return Self.entries(in: parts[1])
-        }
+        Self.entries(byStream: reply).flatMap(\.entries)
     }
 
     /// The entries of an `XREAD`/`XREADGROUP` reply, by stream key.

@@ -13,18 +13,8 @@ struct RedisOptions: ParsableArguments {
 
     /// The layout the options name.
     func layout() throws -> SessionLayout {
-        let buckets: Int
-        if let given = self.eventBuckets {
-            buckets = given
-        } else if let text = Environment.value("SESSION_CONTEXT_EVENT_BUCKETS") {
-            guard let parsed = Int(text) else { throw ValidationError("SESSION_CONTEXT_EVENT_BUCKETS must be a number") }
-            buckets = parsed
-        } else {
-            buckets = SessionLayout.defaultBuckets
-        }
-        guard (1...SessionLayout.maximumBuckets).contains(buckets) else {
-            throw ValidationError("event-buckets must be 1 to \(SessionLayout.maximumBuckets)")
-        }
+        let buckets = try self.eventBuckets ?? Environment.int("SESSION_CONTEXT_EVENT_BUCKETS") ?? SessionLayout.defaultBuckets
+        if let problem = SessionLayout.bucketCountProblem(buckets) { throw ValidationError(problem) }
         return SessionLayout(buckets: buckets)
     }
 

@@ -128,9 +128,9 @@ struct ServeCommand: AsyncParsableCommand {
         let level = try self.resolvedLogLevel()
         let format = self.logFormat ?? Environment.value("SESSION_CONTEXT_LOG_FORMAT") ?? "text"
         guard format == "text" || format == "json" else { throw ValidationError("log-format must be text or json, not \(format)") }
-        let shutdownTimeout = try self.shutdownTimeout ?? Self.int("SESSION_CONTEXT_SHUTDOWN_TIMEOUT") ?? 10
+        let shutdownTimeout = try self.shutdownTimeout ?? Environment.int("SESSION_CONTEXT_SHUTDOWN_TIMEOUT") ?? 10
         guard shutdownTimeout > 0 else { throw ValidationError("shutdown-timeout must be a positive number of seconds") }
-        let drainMilliseconds = try self.shutdownDrainMs ?? Self.int("SESSION_CONTEXT_SHUTDOWN_DRAIN_MS") ?? 1000
+        let drainMilliseconds = try self.shutdownDrainMs ?? Environment.int("SESSION_CONTEXT_SHUTDOWN_DRAIN_MS") ?? 1000
         guard drainMilliseconds >= 0, drainMilliseconds < shutdownTimeout * 1000 else {
             throw ValidationError("shutdown-drain-ms must be between 0 and the shutdown timeout (\(shutdownTimeout) s)")
         }
@@ -192,7 +192,7 @@ struct ServeCommand: AsyncParsableCommand {
     func resolve() throws -> ServiceConfiguration {
         var configuration = ServiceConfiguration()
         configuration.host = self.host ?? Environment.value("SESSION_CONTEXT_HOST") ?? configuration.host
-        configuration.port = try self.port ?? Self.int("SESSION_CONTEXT_PORT") ?? configuration.port
+        configuration.port = try self.port ?? Environment.int("SESSION_CONTEXT_PORT") ?? configuration.port
         configuration.redisURL = self.redisURL ?? Environment.value("REDIS_URL") ?? configuration.redisURL
         configuration.jwtSecret = self.jwtSecret ?? Environment.value("SESSION_CONTEXT_JWT_SECRET")
         if let path = self.jwks ?? Environment.value("SESSION_CONTEXT_JWKS") {
@@ -202,41 +202,41 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("jwks: cannot read \(path)")
             }
         }
-        configuration.anonymousTTL = try self.anonymousTTL ?? Self.int("SESSION_CONTEXT_ANONYMOUS_TTL") ?? configuration.anonymousTTL
-        configuration.customerTTL = try self.customerTTL ?? Self.int("SESSION_CONTEXT_CUSTOMER_TTL") ?? configuration.customerTTL
-        configuration.bodyLimit = try self.bodyLimit ?? Self.int("SESSION_CONTEXT_BODY_LIMIT") ?? configuration.bodyLimit
+        configuration.anonymousTTL = try self.anonymousTTL ?? Environment.int("SESSION_CONTEXT_ANONYMOUS_TTL") ?? configuration.anonymousTTL
+        configuration.customerTTL = try self.customerTTL ?? Environment.int("SESSION_CONTEXT_CUSTOMER_TTL") ?? configuration.customerTTL
+        configuration.bodyLimit = try self.bodyLimit ?? Environment.int("SESSION_CONTEXT_BODY_LIMIT") ?? configuration.bodyLimit
         if let scopes = self.manageScopes ?? Environment.value("SESSION_CONTEXT_MANAGE_SCOPES") {
             configuration.manageScopes = Set(scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
-        configuration.redisPoolSize = try self.redisPoolSize ?? Self.int("SESSION_CONTEXT_REDIS_POOL_SIZE") ?? configuration.redisPoolSize
+        configuration.redisPoolSize = try self.redisPoolSize ?? Environment.int("SESSION_CONTEXT_REDIS_POOL_SIZE") ?? configuration.redisPoolSize
         configuration.redisTimeoutMilliseconds =
-            try self.redisTimeout ?? Self.int("SESSION_CONTEXT_REDIS_TIMEOUT_MS") ?? configuration.redisTimeoutMilliseconds
+            try self.redisTimeout ?? Environment.int("SESSION_CONTEXT_REDIS_TIMEOUT_MS") ?? configuration.redisTimeoutMilliseconds
         configuration.redisConnectTimeoutMilliseconds =
-            try self.redisConnectTimeout ?? Self.int("SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS") ?? configuration.redisConnectTimeoutMilliseconds
+            try self.redisConnectTimeout ?? Environment.int("SESSION_CONTEXT_REDIS_CONNECT_TIMEOUT_MS") ?? configuration.redisConnectTimeoutMilliseconds
         configuration.redisReplicaAcknowledgements =
-            try self.redisReplicaAcks ?? Self.int("SESSION_CONTEXT_REDIS_REPLICA_ACKS") ?? configuration.redisReplicaAcknowledgements
+            try self.redisReplicaAcks ?? Environment.int("SESSION_CONTEXT_REDIS_REPLICA_ACKS") ?? configuration.redisReplicaAcknowledgements
         configuration.redisReplicaTimeoutMilliseconds =
-            try self.redisReplicaTimeout ?? Self.int("SESSION_CONTEXT_REDIS_REPLICA_TIMEOUT_MS") ?? configuration.redisReplicaTimeoutMilliseconds
+            try self.redisReplicaTimeout ?? Environment.int("SESSION_CONTEXT_REDIS_REPLICA_TIMEOUT_MS") ?? configuration.redisReplicaTimeoutMilliseconds
         configuration.streamMaxLength =
-            try self.streamMaxLength ?? Self.int("SESSION_CONTEXT_STREAM_MAX_LENGTH") ?? configuration.streamMaxLength
-        configuration.eventBuckets = try self.eventBuckets ?? Self.int("SESSION_CONTEXT_EVENT_BUCKETS") ?? configuration.eventBuckets
+            try self.streamMaxLength ?? Environment.int("SESSION_CONTEXT_STREAM_MAX_LENGTH") ?? configuration.streamMaxLength
+        configuration.eventBuckets = try self.eventBuckets ?? Environment.int("SESSION_CONTEXT_EVENT_BUCKETS") ?? configuration.eventBuckets
         if let channels = self.eventChannels ?? Environment.value("SESSION_CONTEXT_EVENT_CHANNELS") {
             guard let parsed = EventChannels(rawValue: channels) else {
                 throw ValidationError("event-channels must be classic, sharded or both, not \(channels)")
             }
             configuration.eventChannels = parsed
         }
-        configuration.sseHeartbeatSeconds = try self.sseHeartbeat ?? Self.int("SESSION_CONTEXT_SSE_HEARTBEAT") ?? configuration.sseHeartbeatSeconds
+        configuration.sseHeartbeatSeconds = try self.sseHeartbeat ?? Environment.int("SESSION_CONTEXT_SSE_HEARTBEAT") ?? configuration.sseHeartbeatSeconds
         configuration.sseWriteTimeoutMilliseconds =
-            try self.sseWriteTimeout ?? Self.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
-        configuration.sseMaximumClients = try self.sseMaxClients ?? Self.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
-        configuration.idleTimeoutSeconds = try self.idleTimeout ?? Self.int("SESSION_CONTEXT_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
-        configuration.maxConnections = try self.maxConnections ?? Self.int("SESSION_CONTEXT_MAX_CONNECTIONS")
-        configuration.maxAttributes = try self.maxAttributes ?? Self.int("SESSION_CONTEXT_MAX_ATTRIBUTES") ?? configuration.maxAttributes
-        configuration.maxValueBytes = try self.maxValueBytes ?? Self.int("SESSION_CONTEXT_MAX_VALUE_BYTES") ?? configuration.maxValueBytes
-        configuration.nearCacheSize = try self.nearCacheSize ?? Self.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize
+            try self.sseWriteTimeout ?? Environment.int("SESSION_CONTEXT_SSE_WRITE_TIMEOUT_MS") ?? configuration.sseWriteTimeoutMilliseconds
+        configuration.sseMaximumClients = try self.sseMaxClients ?? Environment.int("SESSION_CONTEXT_SSE_MAX_CLIENTS") ?? configuration.sseMaximumClients
+        configuration.idleTimeoutSeconds = try self.idleTimeout ?? Environment.int("SESSION_CONTEXT_IDLE_TIMEOUT") ?? configuration.idleTimeoutSeconds
+        configuration.maxConnections = try self.maxConnections ?? Environment.int("SESSION_CONTEXT_MAX_CONNECTIONS")
+        configuration.maxAttributes = try self.maxAttributes ?? Environment.int("SESSION_CONTEXT_MAX_ATTRIBUTES") ?? configuration.maxAttributes
+        configuration.maxValueBytes = try self.maxValueBytes ?? Environment.int("SESSION_CONTEXT_MAX_VALUE_BYTES") ?? configuration.maxValueBytes
+        configuration.nearCacheSize = try self.nearCacheSize ?? Environment.int("SESSION_CONTEXT_NEAR_CACHE_SIZE") ?? configuration.nearCacheSize
         configuration.customerIndexSweepSeconds =
-            try self.customerIndexSweep ?? Self.int("SESSION_CONTEXT_CUSTOMER_INDEX_SWEEP") ?? configuration.customerIndexSweepSeconds
+            try self.customerIndexSweep ?? Environment.int("SESSION_CONTEXT_CUSTOMER_INDEX_SWEEP") ?? configuration.customerIndexSweepSeconds
         switch self.expiryEvents ?? Environment.value("SESSION_CONTEXT_EXPIRY_EVENTS") ?? "on" {
         case "on", "true", "1": configuration.expiryEvents = true
         case "off", "false", "0": configuration.expiryEvents = false
@@ -256,11 +256,5 @@ struct ServeCommand: AsyncParsableCommand {
     private func maskedRedisURL(_ url: String) -> String {
         guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://") else { return url }
         return String(url[..<scheme.upperBound]) + "***" + String(url[at...])
-    }
-
-    private static func int(_ name: String) throws -> Int? {
-        guard let text = Environment.value(name) else { return nil }
-        guard let number = Int(text) else { throw ValidationError("\(name)=\(text) is not a whole number") }
-        return number
     }
 }

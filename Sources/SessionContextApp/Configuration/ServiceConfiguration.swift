@@ -150,9 +150,7 @@ public struct ServiceConfiguration: Sendable {
             return "customer-index-sweep must be 0 (never) or a number of seconds up to \(Self.maximumSweepSeconds) (30 days)"
         }
         if self.streamMaxLength < 0 { return "stream-max-length must be 0 (no stream) or positive" }
-        if !(1...SessionLayout.maximumBuckets).contains(self.eventBuckets) {
-            return "event-buckets must be 1 to \(SessionLayout.maximumBuckets)"
-        }
+        if let problem = SessionLayout.bucketCountProblem(self.eventBuckets) { return problem }
         if self.nearCacheSize > 0, self.eventChannels == .sharded {
             return "near-cache-size needs events on the classic channels (event-channels classic or both): it listens to them to drop changed contexts"
         }

@@ -18,6 +18,11 @@ public struct SessionLayout: Sendable, Hashable {
     /// The most buckets a layout may have.
     public static let maximumBuckets = 1024
 
+    /// What is wrong with `count` as a bucket count, or nil when it is one (1 to ``maximumBuckets``).
+    public static func bucketCountProblem(_ count: Int) -> String? {
+        (1...Self.maximumBuckets).contains(count) ? nil : "event-buckets must be 1 to \(Self.maximumBuckets)"
+    }
+
     /// A layout of `buckets` buckets per tenant (1 to ``maximumBuckets``).
     public init(buckets: Int = Self.defaultBuckets) {
         precondition((1...Self.maximumBuckets).contains(buckets), "a layout has 1 to \(Self.maximumBuckets) buckets")

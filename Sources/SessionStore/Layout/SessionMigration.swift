@@ -86,7 +86,12 @@ public struct SessionMigration: Sendable {
             write.append(String(ttl))
             write.append(version)
             let written = try await self.redis.evaluate(SessionScripts.migrateRestore, write, key: move.to.key)
-            if outcome == .gone || written.int == 1 { outcome = written.int == 1 ? .moved : .superseded }
+            // Written once in any round: moved. Kept every time: a newer copy superseded it.
+            if written.int == 1 {
+                outcome = .moved
+            } else if outcome == .gone {
+                outcome = .superseded
+            }
             var drop = SessionScripts.migrateDrop.command(keys: [move.from], argumentCount: 1)
             drop.append(version)
             if try await self.redis.evaluate(SessionScripts.migrateDrop, drop, key: move.from).int == 1 { return outcome }

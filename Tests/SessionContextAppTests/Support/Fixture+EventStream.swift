@@ -37,6 +37,20 @@ extension SessionEventStream {
     /// The stream of the bucket of session `sessionId`.
     func key(of sessionId: String) -> String { self.keys[self.layout.bucket(of: sessionId)] }
 
+    /// How many events `consumer` of `group` is handed within `duration` (its reading is then cancelled).
+    func deliveries(group: String, consumer: String, within duration: Duration) async throws -> Int {
+        try await withThrowingTaskGroup(of: Int.self) { tasks in
+            tasks.addTask {
+                var count = 0
+                for try await _ in self.consume(group: group, consumer: consumer) { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: duration)
+            tasks.cancelAll()
+            return try await tasks.next() ?? 0
+        }
+    }
+
     /// The events pending in `group`, summed over the buckets.
     func pendingCount(_ group: String, _ probe: RedisProbe) async throws -> Int64 {
         var total: Int64 = 0
