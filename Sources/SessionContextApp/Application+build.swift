@@ -66,9 +66,13 @@ public func buildApplication(
     )
     return Application(
         router: router,
-        // Idle keep-alive connections close after the idle timeout; request headers are bounded
-        // by NIO's HTTP decoder (80 KiB per field and in all).
-        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+        // Idle keep-alive connections close after the idle timeout; request heads are bounded
+        // by NIO's HTTP decoder (80 KiB per field and in all), and one it cannot parse gets the
+        // API's JSON 400 (MalformedHeadHandler) instead of Hummingbird's empty one.
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [MalformedHeadHandler()],
+            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
+        )),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil,

@@ -131,7 +131,6 @@ struct ClusterTests {
     func failoverRecoversByItself() async throws {
         let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
-        let ports = topology.integers("NODE_PORTS")
         let fixture = try Self.fixture(topology)
         let ledger = WriteLedger(tenant: fixture.tenant, token: try await fixture.managementToken())
         let (killed, promoted) = try await fixture.withApp { client async throws in

@@ -94,49 +94,77 @@ struct HardeningFaultTests {
 
     @Test("Malformed and oversize chunked bodies and a body cut short are 400 or 413, change nothing, and log no error")
     func malformedBodies() async throws {
-        let redis = try RedisServer.start()
-        defer { redis.stop() }
-        let worker = try await WorkerProcess.start(environment: WorkerProcessTests.environment(redis: redis.url))
-        defer { Task { await worker.kill() } }
-        let tenant = Fixture.uniqueTenant()
-        let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
-        let path = "/session-context/\(tenant)/context/s1"
-        try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in
-            let response = try await client.execute(
-                TestClient.Request(path + "?upsert=true", method: .put, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: ByteBuffer(string: #"{"siteCode":"main","metadata":{"version":0}}"#))
-            )
-            #expect(response.status == .noContent)
-        }
-        let probe = RedisProbe(endpoint: redis.endpoint)
-        let key = SessionLayout().address(tenant: tenant, sessionId: "s1").key
-        let stored = try await probe.hash(key)
+        try await Self.withWorker { redis, worker, tenant, token in
+            let path = "/session-context/\(tenant)/context/s1"
+            try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in
+                let response = try await client.execute(
+                    TestClient.Request(path + "?upsert=true", method: .put, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: ByteBuffer(string: #"{"siteCode":"main","metadata":{"version":0}}"#))
+                )
+                #expect(response.status == .noContent)
+            }
+            let probe = RedisProbe(endpoint: redis.endpoint)
+            let key = SessionLayout().address(tenant: tenant, sessionId: "s1").key
+            let stored = try await probe.hash(key)
 
-        let body = #"{"siteCode":"changed","metadata":{"version":1}}"#
-        let head = "PUT \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
-        let chunked = head + "Transfer-Encoding: chunked\r\n\r\n"
-        let big = #"{"siteCode":""# + String(repeating: "x", count: 70 * 1024) + #"","metadata":{"version":1}}"#
-        let cases: [(name: String, request: String, status: String)] = [
-            ("chunk size zz", chunked + "zz\r\n\(body)\r\n0\r\n\r\n", "400"),
-            ("chunk size -1a", chunked + "-1a\r\n\(body)\r\n0\r\n\r\n", "400"),
-            ("chunk size of 20 hex digits", chunked + "FFFFFFFFFFFFFFFFFFFF\r\n\(body)\r\n0\r\n\r\n", "400"),
-            ("chunk smaller than its data", chunked + "5\r\n\(body)\r\n0\r\n\r\n", "400"),
-            ("70 KB chunked body", chunked + String(big.utf8.count, radix: 16) + "\r\n\(big)\r\n0\r\n\r\n", "413"),
-        ]
-        for (name, request, status) in cases {
+            let body = #"{"siteCode":"changed","metadata":{"version":1}}"#
+            let head = "PUT \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+            let chunked = head + "Transfer-Encoding: chunked\r\n\r\n"
+            let big = #"{"siteCode":""# + String(repeating: "x", count: 70 * 1024) + #"","metadata":{"version":1}}"#
+            let cases: [(name: String, request: String, status: String)] = [
+                ("chunk size zz", chunked + "zz\r\n\(body)\r\n0\r\n\r\n", "400"),
+                ("chunk size -1a", chunked + "-1a\r\n\(body)\r\n0\r\n\r\n", "400"),
+                ("chunk size of 20 hex digits", chunked + "FFFFFFFFFFFFFFFFFFFF\r\n\(body)\r\n0\r\n\r\n", "400"),
+                ("chunk smaller than its data", chunked + "5\r\n\(body)\r\n0\r\n\r\n", "400"),
+                ("70 KB chunked body", chunked + String(big.utf8.count, radix: 16) + "\r\n\(big)\r\n0\r\n\r\n", "413"),
+            ]
+            for (name, request, status) in cases {
+                let connection = try await RawConnection.open(port: worker.port)
+                let reply = await connection.send(request, timeout: .seconds(5))
+                #expect(reply.hasPrefix("HTTP/1.1 \(status)"), "\(name): \(reply.prefix(300))")
+                #expect(reply.contains(#""code":\#(status)"#), "\(name): \(reply.prefix(300))")
+            }
+            // Content-Length 40 bytes more than sent, then the client closes its sending side.
+            let short = try await RawConnection.open(port: worker.port)
+            let reply = await short.sendThenHalfClose(head + "Content-Length: \(body.utf8.count + 40)\r\n\r\n\(body)", timeout: .seconds(5))
+            #expect(reply.hasPrefix("HTTP/1.1 400"), "body cut short: \(reply.prefix(300))")
+
+            #expect(try await probe.hash(key) == stored)
+        }
+    }
+
+    @Test("A request head the parser refuses gets the API's JSON 400 and a closed connection, after the answers due before it")
+    func malformedHeads() async throws {
+        try await Self.withWorker { _, worker, tenant, token in
+            let events = "/session-context/\(tenant)/events"
+            let long = String(repeating: "%C2%BA", count: 15_000)
+            let cases: [(name: String, request: String, message: String)] = [
+                // What the fuzzer sent: a query of ~90 KB on the SSE route, with a Last-Event-ID.
+                ("request line over 80 KiB", "GET \(events)?from=\(long) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nLast-Event-ID: 0\r\n\r\n", "larger than the limit"),
+                ("header over 80 KiB", "GET \(events) HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 90 * 1024))\r\n\r\n", "larger than the limit"),
+                ("1,001 header fields", "GET /health/live HTTP/1.1\r\n" + (0...1000).map { "X-F\($0): 1\r\n" }.joined() + "\r\n", "larger than the limit"),
+                ("bad method", "G(T /health/live HTTP/1.1\r\nHost: x\r\n\r\n", "invalid method"),
+                ("bad version", "GET /health/live HTTP/9\r\nHost: x\r\n\r\n", "malformed"),
+                ("header line without a colon", "GET /health/live HTTP/1.1\r\nHost x\r\n\r\n", "malformed"),
+            ]
+            for (name, request, message) in cases {
+                let connection = try await RawConnection.open(port: worker.port)
+                let reply = await connection.send(request, timeout: .seconds(5))
+                #expect(reply.hasPrefix("HTTP/1.1 400"), "\(name): \(reply.prefix(300))")
+                #expect(reply.lowercased().contains("content-type: application/json"), "\(name): \(reply.prefix(300))")
+                #expect(reply.lowercased().contains("connection: close"), "\(name): \(reply.prefix(300))")
+                #expect(reply.contains(#""code":400"#) && reply.contains(message), "\(name): \(reply.prefix(300))")
+            }
+            // Two good requests pipelined before a broken one: both answered first, in order, then the 400.
+            let pipelined = try await RawConnection.open(port: worker.port)
+            let good = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /session-context/\(tenant)/context/none HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"
+            let reply = await pipelined.send(good + "G(T / HTTP/1.1\r\n\r\n", timeout: .seconds(5))
+            let statuses = reply.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "404", "400"], "\(reply.prefix(600))")
+            #expect(reply.hasSuffix(#"invalid method"}"#), "\(reply.suffix(200))")
+            // The worker still serves.
             let connection = try await RawConnection.open(port: worker.port)
-            let reply = await connection.send(request, timeout: .seconds(5))
-            #expect(reply.hasPrefix("HTTP/1.1 \(status)"), "\(name): \(reply.prefix(300))")
-            #expect(reply.contains(#""code":\#(status)"#), "\(name): \(reply.prefix(300))")
+            #expect(await connection.send("GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout: .seconds(5)).hasPrefix("HTTP/1.1 200"))
         }
-        // Content-Length 40 bytes more than sent, then the client closes its sending side.
-        let short = try await RawConnection.open(port: worker.port)
-        let reply = await short.sendThenHalfClose(head + "Content-Length: \(body.utf8.count + 40)\r\n\r\n\(body)", timeout: .seconds(5))
-        #expect(reply.hasPrefix("HTTP/1.1 400"), "body cut short: \(reply.prefix(300))")
-
-        #expect(try await probe.hash(key) == stored)
-        #expect(worker.isRunning)
-        let errors = worker.log.split(separator: "\n").filter { $0.contains(" error ") || $0.contains("unexpected error") || $0.contains("critical") }
-        #expect(errors.isEmpty, "error lines: \(errors)")
     }
 
     @Test("At maxmemory the storefront read still answers and restarts the idle clock; writes get 503 and change nothing")
@@ -170,6 +198,23 @@ struct HardeningFaultTests {
             _ = try await probe.send(RESPCommand("CONFIG", "SET", "maxmemory", "0"))
             #expect(try await client.send(.post, "/session-context/\(fixture.tenant)/context/\(sid)/attributes", token: token, json: #"{"key":"b","value":"2"}"#).status == .noContent)
         }
+    }
+
+    /// Runs `body` with a worker process on a private redis-server, a tenant of its own and a
+    /// management token for it; then expects no error line in the worker's log.
+    private static func withWorker(
+        _ body: (RedisServer, WorkerProcess, String, String) async throws -> Void
+    ) async throws {
+        let redis = try RedisServer.start()
+        defer { redis.stop() }
+        let worker = try await WorkerProcess.start(environment: WorkerProcessTests.environment(redis: redis.url))
+        defer { Task { await worker.kill() } }
+        let tenant = Fixture.uniqueTenant()
+        let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))
+        try await body(redis, worker, tenant, token)
+        #expect(worker.isRunning)
+        let errors = worker.log.split(separator: "\n").filter { $0.contains(" error ") || $0.contains("unexpected error") || $0.contains("critical") }
+        #expect(errors.isEmpty, "error lines: \(errors)")
     }
 
     private static func notificationsEnabled(_ probe: RedisProbe) async throws -> Bool {

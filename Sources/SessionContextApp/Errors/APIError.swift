@@ -23,6 +23,13 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        return Response(status: self.status, headers: headers, body: .init(byteBuffer: self.jsonBody))
+    }
+
+    /// The answer's body: `{"code": …, "message": …}` and the extra fields that are set.
+    var jsonBody: ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"code\":")
         buffer.writeString(String(self.status.code))
@@ -37,9 +44,7 @@ public struct APIError: HTTPResponseError, Sendable {
             buffer.writeString(String(currentVersion))
         }
         buffer.writeStaticString("}")
-        var headers = self.headers
-        headers[.contentType] = "application/json"
-        return Response(status: self.status, headers: headers, body: .init(byteBuffer: buffer))
+        return buffer
     }
 }
 

@@ -55,6 +55,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .invalidChunkSize: "an invalid chunk size"
         case .invalidEOFState: "the connection ended before the whole body came"
         case .invalidContentLength: "an invalid Content-Length"
+        case .headerOverflow: "a request line or headers larger than the limit (80 KiB each, 1,000 fields)"
+        case .invalidMethod: "an invalid method"
+        case .invalidURL: "an invalid request target"
+        case .invalidVersion: "an invalid HTTP version"
+        case .invalidHeaderToken: "an invalid character in a header"
         default: "\(error)"
         }
     }
