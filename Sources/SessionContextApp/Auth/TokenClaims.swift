@@ -36,19 +36,25 @@ public struct TokenClaims: JWTPayload, Equatable {
     }
 
     /// Whether the token carries any of `scopes`: a space-separated word of `scope` equal to one
-    /// of them. Compared as UTF-8 bytes in place (on every authenticated request): no grapheme
-    /// breaking, no `String` per word and no array of words.
+    /// of them. Compared as UTF-8 bytes in the strings' own storage (on every authenticated
+    /// request): no grapheme breaking, no `String` per word and no array of words.
     public func hasAnyScope(of scopes: Set<String>) -> Bool {
-        guard let scope else { return false }
-        let bytes = scope.utf8
-        var wordStart = bytes.startIndex
-        while wordStart < bytes.endIndex {
-            let wordEnd = bytes[wordStart...].firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
-            let word = bytes[wordStart..<wordEnd]
-            if !word.isEmpty, scopes.contains(where: { $0.utf8.elementsEqual(word) }) { return true }
-            guard wordEnd < bytes.endIndex else { break }
-            wordStart = bytes.index(after: wordEnd)
+        guard var scope else { return false }
+        return scope.withUTF8 { bytes in
+            var wordStart = 0
+            while wordStart < bytes.count {
+                var wordEnd = wordStart
+                while wordEnd < bytes.count, bytes[wordEnd] != UInt8(ascii: " ") { wordEnd += 1 }
+                let word = UnsafeBufferPointer(rebasing: bytes[wordStart..<wordEnd])
+                if !word.isEmpty, scopes.contains(where: { allowed in
+                    var allowed = allowed
+                    return allowed.withUTF8 { $0.count == word.count && $0.elementsEqual(word) }
+                }) {
+                    return true
+                }
+                wordStart = wordEnd + 1
+            }
+            return false
         }
-        return false
     }
 }

@@ -29,9 +29,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
                 "method": .string(request.method.rawValue),
                 "path": .string(request.uri.path),
                 "route": .string(context.endpointPath ?? "-"),
-                "status": .stringConvertible(response.status.code),
+                "status": .string(String(response.status.code)),
                 "duration_ms": .string(Self.milliseconds(elapsed)),
-            ]
+            ],
+            // The module's name, as swift-log would take it from #fileID, without taking it
+            // apart on every request.
+            source: "SessionContextApp"
         )
         return response
     }

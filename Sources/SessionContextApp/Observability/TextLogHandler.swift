@@ -62,38 +62,47 @@ public struct TextLogHandler: LogHandler {
         let layers = [self.metadata, provided, explicit, error]
         items.reserveCapacity(layers.reduce(0) { $0 + $1.count })
         for (index, layer) in layers.enumerated() {
-            for item in layer where !layers[(index + 1)...].contains(where: { $0[item.key] != nil }) {
+            // A later layer's item wins. Asked by index, not by subscript: a subscript copies the
+            // value out (callgrind: 48 copies and 40 destroys of a value a line).
+            for item in layer where !layers[(index + 1)...].contains(where: { $0.index(forKey: item.key) != nil }) {
                 items.append(item)
             }
         }
         items.sort { $0.key < $1.key }
 
         var line: [UInt8] = []
-        line.reserveCapacity(160)
-        line.append(contentsOf: TimestampText.current().utf8)
+        line.reserveCapacity(256)
+        Self.append(TimestampText.current(), to: &line)
         line.append(UInt8(ascii: " "))
-        line.append(contentsOf: event.level.rawValue.utf8)
+        Self.append(event.level.rawValue, to: &line)
         if !self.label.isEmpty {
             line.append(UInt8(ascii: " "))
-            line.append(contentsOf: self.label.utf8)
+            Self.append(self.label, to: &line)
         }
         line.append(UInt8(ascii: ":"))
         for (key, value) in items {
             line.append(UInt8(ascii: " "))
-            line.append(contentsOf: key.utf8)
+            Self.append(key, to: &line)
             line.append(UInt8(ascii: "="))
             if case .string(let text) = value {
-                line.append(contentsOf: text.utf8)
+                Self.append(text, to: &line)
             } else {
-                line.append(contentsOf: value.description.utf8)
+                Self.append(value.description, to: &line)
             }
         }
         line.append(contentsOf: " [".utf8)
-        line.append(contentsOf: event.source.utf8)
+        Self.append(event.source, to: &line)
         line.append(contentsOf: "] ".utf8)
-        line.append(contentsOf: event.message.description.utf8)
+        Self.append(event.message.description, to: &line)
         line.append(UInt8(ascii: "\n"))
         self.output.write(line)
+    }
+
+    /// Appends `text`'s UTF-8 bytes: one copy of its contiguous storage when it has one (a native
+    /// string does), about a fifth of what appending its `utf8` view costs.
+    private static func append(_ text: String, to line: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { line.append(contentsOf: $0) }
     }
 
     /// Where lines go.
