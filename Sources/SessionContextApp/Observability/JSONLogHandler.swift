@@ -2,15 +2,13 @@ import Foundation
 import Logging
 import NIOCore
 import SessionStore
-import Synchronization
 
 /// A log handler that writes one JSON object per line to standard output:
-/// `{"ts":…,"level":…,"label":…,"message":…, <metadata>…}`.
+/// `{"ts":…,"level":…,"label":…,"message":…, <metadata>…}`, through ``LogOutput``.
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     private let label: String
-    private static let lock = Mutex(())
 
     /// A handler for loggers labelled `label`.
     public init(label: String) {
@@ -46,7 +44,6 @@ public struct JSONLogHandler: LogHandler {
             JSONWriter.writeString(merged[key]!.description, into: &buffer)
         }
         buffer.writeStaticString("}\n")
-        let data = Data(buffer.readableBytesView)
-        Self.lock.withLock { _ in FileHandle.standardOutput.write(data) }
+        buffer.withUnsafeReadableBytes { LogOutput.standardOutput.write($0) }
     }
 }

@@ -15,7 +15,7 @@ import Synchronization
 /// `/health/live` request): two dictionary merges to combine the metadata, sorting and joining
 /// string interpolations, and a new `strftime` each time. This handler merges into a small array,
 /// renders into one byte buffer, takes the timestamp's text from a cache that changes once a
-/// second, and writes the line with one `write` call. It also keeps the logger's metadata
+/// second, and hands the line whole to ``LogOutput`` (batched writes under load). It also keeps the logger's metadata
 /// unrendered until a line is written (Hummingbird sets an item on every request's logger).
 public struct TextLogHandler: LogHandler {
     /// The metadata of the logger, not yet rendered.
@@ -110,29 +110,12 @@ public struct TextLogHandler: LogHandler {
         case standardOutput
         case function(@Sendable ([UInt8]) -> Void)
 
-        /// Lines from several threads never interleave: one lock, one `write` a line.
-        private static let lock = Mutex(())
-
         func write(_ line: [UInt8]) {
             switch self {
             case .function(let write):
                 write(line)
             case .standardOutput:
-                Self.lock.withLock { _ in
-                    line.withUnsafeBytes { bytes in
-                        var offset = 0
-                        while offset < bytes.count {
-                            let written = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-                            if written > 0 {
-                                offset += written
-                            } else if written < 0 && errno == EINTR {
-                                continue
-                            } else {
-                                return
-                            }
-                        }
-                    }
-                }
+                line.withUnsafeBytes { LogOutput.standardOutput.write($0) }
             }
         }
     }
