@@ -40,6 +40,21 @@ struct LogOutputTests {
         #expect(written + Self.readAvailable(ends[0]).utf8.count == 128 * 1024)
     }
 
+    @Test("A file that refuses writes does not make lines pile up: what cannot be written is dropped")
+    func failingFile() {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        close(ends[0])
+        close(ends[1])
+        // A closed descriptor: every write fails with EBADF (no SIGPIPE, unlike a pipe without a reader).
+        let output = LogOutput(fileDescriptor: ends[1])
+        let line = String(repeating: "x", count: 1023) + "\n"
+        for _ in 0..<1024 { Self.write(line, to: output) }
+        #expect(output.pendingCount < LogOutput.limit)
+        output.flush()
+        #expect(output.pendingCount == 0)
+    }
+
     private static func write(_ text: String, to output: LogOutput) {
         Array(text.utf8).withUnsafeBytes { output.write($0) }
     }

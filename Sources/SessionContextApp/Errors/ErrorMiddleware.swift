@@ -23,7 +23,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // The request's framing broke while its body was read (a bad chunk size, a body cut
             // short): the client's error. The connection cannot carry another request.
             context.logger.debug("malformed request body", metadata: ["error": "\(error)"])
-            var apiError = APIError.badRequest("the request body is malformed: \(Self.describe(error))")
+            var apiError = APIError.badRequest("the request body is malformed: \(error.reason)")
             apiError.headers[.connection] = "close"
             return try apiError.response(from: request, context: context)
         } catch let error as HTTPError where error.status == .notFound {
@@ -46,21 +46,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return try APIError(.internalServerError, "internal error").response(from: request, context: context)
-        }
-    }
-
-    /// What broke in a request's framing, in words.
-    static func describe(_ error: HTTPParserError) -> String {
-        switch error {
-        case .invalidChunkSize: "an invalid chunk size"
-        case .invalidEOFState: "the connection ended before the whole body came"
-        case .invalidContentLength: "an invalid Content-Length"
-        case .headerOverflow: "a request line or headers larger than the limit (80 KiB each, 1,000 fields)"
-        case .invalidMethod: "an invalid method"
-        case .invalidURL: "an invalid request target"
-        case .invalidVersion: "an invalid HTTP version"
-        case .invalidHeaderToken: "an invalid character in a header"
-        default: "\(error)"
         }
     }
 }

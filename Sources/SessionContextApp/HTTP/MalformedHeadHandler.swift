@@ -71,7 +71,7 @@ final class MalformedHeadHandler: ChannelDuplexHandler, RemovableChannelHandler 
     private func answer(_ error: HTTPParserError, context: ChannelHandlerContext) {
         guard !self.answered else { return }
         self.answered = true
-        let body = APIError.badRequest("the request is malformed: \(ErrorMiddleware<AppRequestContext>.describe(error))").jsonBody
+        let body = APIError.badRequest("the request is malformed: \(error.reason)").jsonBody
         let head = HTTPResponse(
             status: .badRequest,
             headerFields: [.contentType: "application/json", .contentLength: String(body.readableBytes), .connection: "close"]

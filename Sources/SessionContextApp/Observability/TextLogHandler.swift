@@ -15,8 +15,9 @@ import Synchronization
 /// `/health/live` request): two dictionary merges to combine the metadata, sorting and joining
 /// string interpolations, and a new `strftime` each time. This handler merges into a small array,
 /// renders into one byte buffer, takes the timestamp's text from a cache that changes once a
-/// second, and hands the line whole to ``LogOutput`` (batched writes under load). It also keeps the logger's metadata
-/// unrendered until a line is written (Hummingbird sets an item on every request's logger).
+/// second, and hands the line whole to ``LogOutput`` (batched writes under load). It also keeps
+/// the logger's metadata unrendered until a line is written (Hummingbird sets an item on every
+/// request's logger).
 public struct TextLogHandler: LogHandler {
     /// The metadata of the logger, not yet rendered.
     public var metadata: Logger.Metadata = [:]
@@ -98,8 +99,8 @@ public struct TextLogHandler: LogHandler {
         self.output.write(line)
     }
 
-    /// Appends `text`'s UTF-8 bytes: one copy of its contiguous storage when it has one (a native
-    /// string does), about a fifth of what appending its `utf8` view costs.
+    /// Appends `text`'s UTF-8 bytes: one copy of its contiguous storage (a native string has one).
+    /// Callgrind, an access line's appends: 4,655 instructions through `utf8` views, about 2,600 so.
     private static func append(_ text: String, to line: inout [UInt8]) {
         var text = text
         text.withUTF8 { line.append(contentsOf: $0) }
