@@ -61,18 +61,21 @@ public func buildApplication(
         )
     }
     let verifier = try await TokenVerifier(secret: configuration.jwtSecret, jwks: configuration.jwks)
+    let requestMetrics = RequestMetrics()
     let router = buildRouter(
-        store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain, layoutCheck: layoutCheck
+        store: store, verifier: verifier, configuration: configuration, metrics: metrics, drain: drain, layoutCheck: layoutCheck,
+        requestMetrics: requestMetrics
     )
     return Application(
         router: router,
         // Idle keep-alive connections close after the idle timeout; request heads are bounded
-        // by NIO's HTTP decoder (80 KiB per field and in all), and one it cannot parse gets the
-        // API's JSON 400 (MalformedHeadHandler) instead of Hummingbird's empty one.
-        server: .http1(configuration: .init(
-            additionalChannelHandlers: [MalformedHeadHandler()],
-            idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
-        )),
+        // by NIO's HTTP decoder (80 KiB per field and in all). PipelineResponder answers a head
+        // the decoder cannot parse with the API's JSON 400 (Hummingbird's own is empty), and the
+        // liveness probe without the router, with the same log line and metrics.
+        server: .http1(
+            configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))),
+            responder: .init(logger: logger, metrics: requestMetrics, drain: drain)
+        ),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil,
@@ -93,12 +96,13 @@ public func buildRouter(
     configuration: ServiceConfiguration,
     metrics: PrometheusCollectorRegistry? = nil,
     drain: ConnectionDrain? = nil,
-    layoutCheck: SessionLayoutCheck? = nil
+    layoutCheck: SessionLayoutCheck? = nil,
+    requestMetrics: RequestMetrics = RequestMetrics()
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     if let drain { router.add(middleware: DrainMiddleware(drain: drain)) }
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: RequestMetricsMiddleware(metrics: requestMetrics))
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(redis: store.redis, drain: drain, layoutCheck: layoutCheck).endpoints, atPath: "/health")
     router.addRoutes(OpenAPIController().endpoints)

@@ -19,8 +19,13 @@ struct HealthController {
         return routes
     }
 
+    /// The liveness route's path; ``PipelineResponder`` answers it before the router does.
+    static let livePath = "/health/live"
+    /// The liveness answer's body.
+    static var liveBody: ByteBuffer { ByteBuffer(staticString: "{\"status\":\"ok\"}") }
+
     @Sendable func live(_ request: Request, context: Context) async throws -> Response {
-        .json(ByteBuffer(staticString: "{\"status\":\"ok\"}"))
+        .json(Self.liveBody)
     }
 
     @Sendable func ready(_ request: Request, context: Context) async throws -> Response {

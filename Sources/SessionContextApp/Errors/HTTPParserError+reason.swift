@@ -2,7 +2,7 @@ import NIOHTTP1
 
 extension HTTPParserError {
     /// What broke in a request's framing, in words, for the 400 that answers it (a broken body
-    /// in ``ErrorMiddleware``, a broken head in ``MalformedHeadHandler``).
+    /// in ``ErrorMiddleware``, a broken head in ``PipelineResponder``).
     var reason: String {
         switch self {
         case .invalidChunkSize: "an invalid chunk size"

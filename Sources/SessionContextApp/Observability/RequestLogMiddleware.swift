@@ -22,21 +22,30 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[Self.requestIdHeader] = requestId
         guard logging else { return response }
-        let elapsed = ContinuousClock.now - start
-        context.logger.info(
+        Self.log(
+            method: request.method, path: request.uri.path, route: context.endpointPath, status: response.status,
+            elapsed: ContinuousClock.now - start, logger: context.logger
+        )
+        return response
+    }
+
+    /// Writes a request's access line (the one place its shape is made; ``PipelineResponder`` writes it too).
+    static func log(
+        method: HTTPRequest.Method, path: String, route: String?, status: HTTPResponse.Status, elapsed: Duration, logger: Logger
+    ) {
+        logger.info(
             "request",
             metadata: [
-                "method": .string(request.method.rawValue),
-                "path": .string(request.uri.path),
-                "route": .string(context.endpointPath ?? "-"),
-                "status": .string(String(response.status.code)),
+                "method": .string(method.rawValue),
+                "path": .string(path),
+                "route": .string(route ?? "-"),
+                "status": .string(String(status.code)),
                 "duration_ms": .string(Self.milliseconds(elapsed)),
             ],
             // The module's name, as swift-log would take it from #fileID, without taking it
             // apart on every request.
             source: "SessionContextApp"
         )
-        return response
     }
 
     /// `duration` in milliseconds with two decimals, rounded (as `%.2f` writes it; `String(format:)`
@@ -50,7 +59,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.`; else a new one.
     static func requestId(from request: Request) -> String {
-        if let given = request.headers[Self.requestIdHeader], (1...128).contains(given.utf8.count),
+        self.requestId(from: request.headers)
+    }
+
+    /// The id in `headers`' `X-Request-Id` if it is a sane token; else a new one.
+    static func requestId(from headers: HTTPFields) -> String {
+        if let given = headers[Self.requestIdHeader], (1...128).contains(given.utf8.count),
             given.utf8.allSatisfy({ byte in
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")

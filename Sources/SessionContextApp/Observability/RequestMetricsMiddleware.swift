@@ -16,10 +16,17 @@ import Synchronization
 /// timed then; a body of unknown length (the event stream) is still timed to its end, or to when
 /// it is dropped unwritten (``BodyEndAction``).
 public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    private let metrics = RequestMetrics()
+    private let metrics: RequestMetrics
 
     /// A middleware with metric objects of its own, made on first use.
-    public init() {}
+    public init() {
+        self.metrics = RequestMetrics()
+    }
+
+    /// A middleware keeping its figures in `metrics` (shared with the hot routes' handler).
+    public init(metrics: RequestMetrics) {
+        self.metrics = metrics
+    }
 
     /// Counts `request` in progress, then counts and times its answer (or the error it ended in).
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -53,7 +60,7 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
 
 /// The metric objects of `RequestMetricsMiddleware`, made once per method and per route,
 /// method and status.
-final class RequestMetrics: Sendable {
+public final class RequestMetrics: Sendable {
     /// What a request's metrics are kept by.
     struct Endpoint: Hashable, Sendable {
         var route: String
@@ -87,6 +94,9 @@ final class RequestMetrics: Sendable {
 
     private let byMethod = Mutex<[HTTPRequest.Method: Meter]>([:])
     private let byEndpoint = Mutex<[Endpoint: Recorders]>([:])
+
+    /// No metric objects yet: each is made on first use.
+    public init() {}
 
     /// The meter of requests in progress with `method`.
     func active(_ method: HTTPRequest.Method) -> Meter {

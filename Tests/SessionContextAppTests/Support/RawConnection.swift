@@ -53,12 +53,18 @@ final class RawConnection: Sendable {
     /// Sends `text` and returns what came back as soon as it holds `marker` (or when `timeout` passed),
     /// leaving the connection open.
     func send(_ text: String, until marker: String, timeout: Duration) async -> String {
+        await self.send(text, until: { $0.contains(marker) }, timeout: timeout)
+    }
+
+    /// Sends `text` and returns everything received so far as soon as it satisfies `done` (or
+    /// when `timeout` passed), leaving the connection open.
+    func send(_ text: String, until done: (String) -> Bool, timeout: Duration) async -> String {
         self.channel.writeAndFlush(ByteBuffer(string: text), promise: nil)
         let deadline = ContinuousClock.now + timeout
         var received = ""
         while ContinuousClock.now < deadline {
             received = String(decoding: self.collector.bytes.withLock { $0 }, as: UTF8.self)
-            if received.contains(marker) { break }
+            if done(received) { break }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return received
