@@ -20,7 +20,17 @@ struct TokenAuthMiddleware: RouterMiddleware {
     let requirement: Requirement
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = Self.authorization(of: request) else {
+        var context = context
+        context.identity = try await self.identity(
+            authorization: Self.authorization(of: request.headers), tenant: try context.parameters.require("tenant")
+        )
+        return try await next(request, context)
+    }
+
+    /// The caller of a request to `tenant` with the `Authorization` header `header`, checked in
+    /// the order above; throws the ``APIError`` the request is answered with.
+    func identity(authorization header: String?, tenant: String) async throws -> Identity {
+        guard let header else {
             throw APIError.unauthorized("a bearer token is required", tokenPresented: false)
         }
         let verified: TokenClaims?
@@ -34,7 +44,6 @@ struct TokenAuthMiddleware: RouterMiddleware {
         guard let claims = verified else {
             throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
         }
-        let tenant = try context.parameters.require("tenant")
         guard Identifiers.isValidTenant(tenant) else {
             throw APIError.badRequest("tenant must match ^[a-z][a-z0-9]+$ and have 3 to 16 characters")
         }
@@ -49,15 +58,13 @@ struct TokenAuthMiddleware: RouterMiddleware {
                 throw APIError.forbidden("a storefront call needs a token with a valid sid claim")
             }
         }
-        var context = context
-        context.identity = Identity(claims: claims, tenant: tenant)
-        return try await next(request, context)
+        return Identity(claims: claims, tenant: tenant)
     }
 
     /// The `Authorization` header's value, read in place (the header subscript joins repeated
     /// fields into a new string; a request has one `Authorization`, and a second one is ignored).
-    private static func authorization(of request: Request) -> String? {
-        for field in request.headers where field.name == .authorization { return field.value }
+    static func authorization(of headers: HTTPFields) -> String? {
+        for field in headers where field.name == .authorization { return field.value }
         return nil
     }
 }

@@ -26,9 +26,14 @@ struct ManagementController {
     }
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        let address = try self.address(context)
-        guard let snapshot = try await self.store.read(address) else { throw APIError.sessionNotFound(address.sessionId) }
-        return .json(snapshot.renderJSON())
+        .json(try await Self.contextJSON(at: self.address(context), in: self.store))
+    }
+
+    /// The body of `GET /context/{sessionId}`: the context at `address` as JSON; throws 404 when
+    /// there is none (also what ``PipelineResponder`` answers with).
+    static func contextJSON(at address: SessionAddress, in store: SessionStore) async throws -> ByteBuffer {
+        guard let snapshot = try await store.read(address) else { throw APIError.sessionNotFound(address.sessionId) }
+        return snapshot.renderJSON()
     }
 
     /// `GET /context?customerId=C`: the customer's live session contexts, as a JSON array.
