@@ -76,7 +76,8 @@ public func buildApplication(
             configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))),
             responder: .init(
                 logger: logger, metrics: requestMetrics, drain: drain, store: store,
-                managementAuth: TokenAuthMiddleware(verifier: verifier, requirement: .management(scopes: configuration.manageScopes))
+                managementAuth: TokenAuthMiddleware(verifier: verifier, requirement: .management(scopes: configuration.manageScopes)),
+                storefrontAuth: TokenAuthMiddleware(verifier: verifier, requirement: .storefront)
             )
         ),
         configuration: .init(

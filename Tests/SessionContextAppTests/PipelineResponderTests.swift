@@ -190,6 +190,34 @@ struct PipelineResponderTests {
         #expect(worker.isRunning)
     }
 
+    @Test("The storefront read: the routed answer's bytes and count; a token without sid, or an unknown session, gets the router's answer")
+    func storefrontRead() async throws {
+        try await Self.withWorker { worker in
+            let (tenant, token) = try await Self.tenantAndToken()
+            try await Self.upsert(worker, path: "/session-context/\(tenant)/context/me-1", token: token)
+            let me = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), sid: "me-1"))
+            let stranger = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), sid: "me-none"))
+            let route = "/session-context/{tenant}/me/context"
+            let before = try await Self.count(worker, route: route)
+            let get = { (token: String) in "GET /session-context/\(tenant)/me/context HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n" }
+            let connection = try await RawConnection.open(port: worker.port)
+            let answers = Self.parse(await connection.send(
+                get(me) + "\r\n" + get(token) + "\r\n" + get(stranger) + "\r\n" + get(me) + "X-Request-Id: me-b\r\n\r\n",
+                until: { Self.parse($0).count == 4 }, timeout: .seconds(5)
+            ))
+            #expect(answers.map(\.status) == [200, 403, 404, 200])
+            let routed = Self.parse(try await RawConnection.open(port: worker.port).send(get(me) + "Connection: close\r\n\r\n", timeout: .seconds(5)))
+            try #require(routed.count == 1 && answers.count == 4)
+            #expect(routed[0].status == 200 && answers[0].body == routed[0].body)
+            #expect(answers[0].body.contains(#""sessionId":"me-1""#))
+            #expect(Set(answers[3].headers.keys) == Set(routed[0].headers.keys).subtracting(["connection"]))
+            #expect(try await eventually(attempts: 50) {
+                worker.log.contains("request_id=me-b route=\(route) status=200")
+            })
+            #expect(try await Self.count(worker, route: route) == before + 3)
+        }
+    }
+
     @Test("A broken body on a request taken here, or on one that waited behind a read, gets the API's JSON 400")
     func brokenBodies() async throws {
         try await Self.withWorker { worker in

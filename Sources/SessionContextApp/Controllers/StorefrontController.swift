@@ -24,9 +24,16 @@ struct StorefrontController {
     private static let otherCustomer = "this session context belongs to another customer"
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        let (address, identity) = try self.address(context)
-        switch try await self.store.readAndTouch(address, caller: identity.storefrontCaller) {
-        case .found(let snapshot): return .json(snapshot.renderJSON())
+        .json(try await Self.contextJSON(of: context.verifiedIdentity, in: self.store))
+    }
+
+    /// The body of `GET /me/context`: the caller's context as JSON, its idle clock restarted;
+    /// throws 404 or 403 (also what ``PipelineResponder`` answers with).
+    static func contextJSON(of identity: Identity, in store: SessionStore) async throws -> ByteBuffer {
+        // The auth middleware has checked that the token carries a valid sid.
+        let address = store.address(tenant: identity.tenant, sessionId: identity.claims.sid ?? "")
+        switch try await store.readAndTouch(address, caller: identity.storefrontCaller) {
+        case .found(let snapshot): return snapshot.renderJSON()
         case .notFound: throw APIError.sessionNotFound(address.sessionId)
         case .forbidden: throw APIError.forbidden(Self.otherCustomer)
         }

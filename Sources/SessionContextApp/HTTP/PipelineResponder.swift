@@ -10,7 +10,8 @@ import SessionStore
 
 /// Answers in the channel pipeline, before Hummingbird, the requests that need no router: a request
 /// head the parser refuses (the API's JSON 400, then the connection closes), the liveness probe
-/// `GET /health/live`, and the management read `GET /session-context/{tenant}/context/{sessionId}`.
+/// `GET /health/live`, the management read `GET /session-context/{tenant}/context/{sessionId}` and
+/// the storefront read `GET /session-context/{tenant}/me/context`.
 /// Every other request goes on to Hummingbird untouched.
 ///
 /// **Malformed heads.** Hummingbird answers a head it cannot parse (a request line or headers over
@@ -23,11 +24,12 @@ import SessionStore
 /// CPU, the bare Hummingbird route for 35–41 µs (docs/performance.md): Hummingbird's per-request
 /// machinery (a task per connection, the request and response types, the router, the middleware
 /// chain) is the routed answer's floor. The probe and the management read are answered here with
-/// the same bytes, access line, request id, metrics and drain behaviour as the routed answer. The
-/// read runs the token check of ``TokenAuthMiddleware`` and the body of ``ManagementController``;
-/// only its success is answered here: a request they refuse, a session that does not exist or a
-/// failing Redis hands the request to Hummingbird, whose routes answer it and say why (so a 404
-/// reads Redis twice: the price of one place for every error's answer).
+/// the same bytes, access line, request id, metrics and drain behaviour as the routed answer. A
+/// read runs the token check of ``TokenAuthMiddleware`` and the body of its controller; only its
+/// success is answered here: a request they refuse, a session that does not exist or a failing
+/// Redis hands the request to Hummingbird, whose routes answer it and say why (so a 404 reads
+/// Redis twice: the price of one place for every error's answer; the storefront read's second
+/// run restarts the idle clock again, which the first may or may not have done).
 ///
 /// The handler sits after Hummingbird's connection state handler, which so sees every request and
 /// answer (idle timeout, graceful shutdown). Answers keep the order of pipelined requests: a request
@@ -52,6 +54,8 @@ final class PipelineResponder: ChannelDuplexHandler {
         let store: SessionStore
         /// The management side's token check.
         let managementAuth: TokenAuthMiddleware
+        /// The storefront side's token check.
+        let storefrontAuth: TokenAuthMiddleware
     }
 
     /// A request answered here.
@@ -59,6 +63,7 @@ final class PipelineResponder: ChannelDuplexHandler {
         enum Route {
             case live
             case context(tenant: String, sessionId: String, authorization: String)
+            case me(tenant: String, authorization: String)
         }
 
         let route: Route
@@ -71,6 +76,7 @@ final class PipelineResponder: ChannelDuplexHandler {
 
     /// The routes' names in the access line and the metrics, as the router names them.
     static let contextRoute = "/session-context/{tenant}/context/{sessionId}"
+    static let meRoute = "/session-context/{tenant}/me/context"
 
     private let shared: Shared
     /// Requests passed to Hummingbird whose response's end has not been written.
@@ -199,22 +205,32 @@ final class PipelineResponder: ChannelDuplexHandler {
         case .live:
             self.answer(taken, body: HealthController.liveBody, context: context)
         case .context(let tenant, let sessionId, let authorization):
-            self.reading = taken
-            let shared = self.shared
-            let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-            Task {
-                let body: ByteBuffer?
-                do {
-                    let identity = try await shared.managementAuth.identity(authorization: authorization, tenant: tenant)
-                    body = try await ManagementController.contextJSON(
-                        at: shared.store.address(tenant: identity.tenant, sessionId: sessionId), in: shared.store
-                    )
-                } catch {
-                    body = nil
-                }
-                bound.eventLoop.execute {
-                    bound.value.handler.finishReading(body, context: bound.value.context)
-                }
+            self.read(taken, context: context) { shared in
+                let identity = try await shared.managementAuth.identity(authorization: authorization, tenant: tenant)
+                return try await ManagementController.contextJSON(
+                    at: shared.store.address(tenant: identity.tenant, sessionId: sessionId), in: shared.store
+                )
+            }
+        case .me(let tenant, let authorization):
+            self.read(taken, context: context) { shared in
+                try await StorefrontController.contextJSON(
+                    of: shared.storefrontAuth.identity(authorization: authorization, tenant: tenant), in: shared.store
+                )
+            }
+        }
+    }
+
+    /// Starts the read of `taken`: `body` in a task, its answer (or the hand-over) back on the loop.
+    private func read(
+        _ taken: Taken, context: ChannelHandlerContext, body: @escaping @Sendable (Shared) async throws -> ByteBuffer
+    ) {
+        self.reading = taken
+        let shared = self.shared
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        Task {
+            let answer = try? await body(shared)
+            bound.eventLoop.execute {
+                bound.value.handler.finishReading(answer, context: bound.value.context)
             }
         }
     }
@@ -281,6 +297,7 @@ final class PipelineResponder: ChannelDuplexHandler {
         let route = switch taken.route {
         case .live: HealthController.livePath
         case .context: Self.contextRoute
+        case .me: Self.meRoute
         }
         self.shared.metrics.record(.init(route: route, method: .get, status: .ok), since: taken.startNanoseconds, active: taken.active)
         guard self.shared.logger.logLevel <= .info else { return }
@@ -328,17 +345,22 @@ final class PipelineResponder: ChannelDuplexHandler {
         case .context(let tenant, let sessionId):
             guard let authorization = TokenAuthMiddleware.authorization(of: head.headerFields) else { return nil }
             return .context(tenant: tenant, sessionId: sessionId, authorization: authorization)
+        case .me(let tenant):
+            guard let authorization = TokenAuthMiddleware.authorization(of: head.headerFields) else { return nil }
+            return .me(tenant: tenant, authorization: authorization)
         }
     }
 
     private enum Match {
         case live
         case context(tenant: String, sessionId: String)
+        case me(tenant: String)
     }
 
     private static let liveBytes = Array(HealthController.livePath.utf8)
     private static let contextPrefix = Array("/session-context/".utf8)
     private static let contextMiddle = Array("/context/".utf8)
+    private static let meSuffix = Array("/me/context".utf8)
 
     /// The route of the request target `bytes`: `/health/live` or
     /// `/session-context/{tenant}/context/{sessionId}` (valid ids, no `%`), with any query.
@@ -347,7 +369,12 @@ final class PipelineResponder: ChannelDuplexHandler {
         if path.elementsEqual(Self.liveBytes) { return .live }
         guard path.starts(with: Self.contextPrefix), !path.contains(UInt8(ascii: "%")) else { return nil }
         let rest = path[(path.startIndex + Self.contextPrefix.count)...]
-        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")), rest[slash...].starts(with: Self.contextMiddle) else { return nil }
+        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        if rest[slash...].elementsEqual(Self.meSuffix) {
+            let tenant = String(decoding: UnsafeBufferPointer(rebasing: rest[..<slash]), as: UTF8.self)
+            return Identifiers.isValidTenant(tenant) ? .me(tenant: tenant) : nil
+        }
+        guard rest[slash...].starts(with: Self.contextMiddle) else { return nil }
         let sessionId = rest[(slash + Self.contextMiddle.count)...]
         let tenant = rest[..<slash]
         guard !sessionId.contains(UInt8(ascii: "/")) else { return nil }
