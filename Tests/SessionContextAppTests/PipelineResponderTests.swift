@@ -51,6 +51,9 @@ struct PipelineResponderTests {
                 worker.log.contains("method=GET path=/health/live request_id=probe-1 route=/health/live status=200 [SessionContextApp] request")
                     && worker.log.contains("request_id=\(made) route=/health/live status=200")
             }, "\(worker.log.suffix(1000))")
+            // The routed line's metadata, Hummingbird's request id included.
+            let line = worker.log.split(separator: "\n").first { $0.contains("request_id=probe-1") } ?? ""
+            #expect(line.contains(" info session-context: duration_ms=") && line.contains(" hb.request.id="), "\(line)")
             #expect(try await Self.liveCount(worker) == before + 3)
         }
     }
