@@ -30,25 +30,18 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     /// Writes a request's access line (the one place its shape is made; ``PipelineResponder`` writes it too).
-    /// `extra` goes into the line too (the log handlers merge and sort every layer's metadata, so
-    /// a key given here reads as one set on the logger).
     static func log(
-        method: HTTPRequest.Method, path: String, route: String?, status: HTTPResponse.Status, elapsed: Duration, logger: Logger,
-        extra: Logger.Metadata? = nil
+        method: HTTPRequest.Method, path: String, route: String?, status: HTTPResponse.Status, elapsed: Duration, logger: Logger
     ) {
-        var metadata: Logger.Metadata = [
-            "method": .string(method.rawValue),
-            "path": .string(path),
-            "route": .string(route ?? "-"),
-            "status": .string(String(status.code)),
-            "duration_ms": .string(Self.milliseconds(elapsed)),
-        ]
-        if let extra {
-            for (key, value) in extra { metadata[key] = value }
-        }
         logger.info(
             "request",
-            metadata: metadata,
+            metadata: [
+                "method": .string(method.rawValue),
+                "path": .string(path),
+                "route": .string(route ?? "-"),
+                "status": .string(String(status.code)),
+                "duration_ms": .string(Self.milliseconds(elapsed)),
+            ],
             // The module's name, as swift-log would take it from #fileID, without taking it
             // apart on every request.
             source: "SessionContextApp"
