@@ -115,6 +115,10 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownDrainMs: Int?
 
     func run() async throws {
+        // A log written to a pipe whose reader is gone (a log shipper restarted) must not kill the
+        // worker: the write fails with EPIPE and the lines are dropped (LogOutput). NIO's sockets
+        // never raise the signal themselves.
+        signal(SIGPIPE, SIG_IGN)
         var configuration = try self.resolve()
         // Every connection takes a file: a worker past its open-file limit can neither accept nor
         // reach Redis. Raise the limit as far as allowed, and hold HTTP connections below it.

@@ -94,6 +94,30 @@ struct WorkerProcessTests {
         #expect(Int(stored["_v"] ?? "0") == 1 + acknowledged)
     }
 
+    @Test("A log pipe whose reader is gone does not stop the worker: its lines are dropped, requests still answered")
+    func closedLogPipe() async throws {
+        let redis = try RedisServer.start()
+        defer { redis.stop() }
+        // The reader is gone before the worker starts: its first lines, at start-up before NIO
+        // (which ignores SIGPIPE once it opens a socket) has opened any, meet a broken pipe too.
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()
+        let worker = try await WorkerProcess.start(
+            environment: Self.environment(redis: redis.url).merging(["SESSION_CONTEXT_LOG_LEVEL": "info"]) { $1 },
+            standardOutput: pipe.fileHandleForWriting
+        )
+        defer { Task { await worker.kill() } }
+        try? pipe.fileHandleForWriting.close()
+        // Each request's access line is written at once (15 ms apart: LogOutput batches only
+        // lines that come closer); without the reader each write fails (SIGPIPE, were it not ignored).
+        for _ in 0..<10 {
+            let status = try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { try await $0.get("/health/live").status }
+            #expect(status == .ok)
+            try await Task.sleep(for: .milliseconds(15))
+        }
+        #expect(worker.isRunning)
+    }
+
     @Test("A bad setting stops start-up with a message that names it")
     func badConfiguration() throws {
         let environment = ["SESSION_CONTEXT_JWT_SECRET": Fixture.secret]

@@ -25,16 +25,20 @@ public final class WorkerProcess: Sendable {
 
     /// Starts a worker with `environment` (on top of the port and host) and waits until `/health/live` answers.
     /// With `openFiles`, the worker runs under that open-file limit, soft and hard (`prlimit`).
-    public static func start(environment: [String: String], arguments: [String] = [], openFiles: Int? = nil) async throws -> WorkerProcess {
+    /// Its standard output and error go to a file that ``log`` reads, or to `standardOutput`.
+    public static func start(
+        environment: [String: String], arguments: [String] = [], openFiles: Int? = nil, standardOutput: FileHandle? = nil
+    ) async throws -> WorkerProcess {
         let port = try RedisServer.freePort()
         let process = Process()
+        var command = [self.binary.path, "serve"] + arguments
         if let openFiles {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-            process.arguments = ["--nofile=\(openFiles):\(openFiles)", self.binary.path, "serve"] + arguments
-        } else {
-            process.executableURL = self.binary
-            process.arguments = ["serve"] + arguments
+            command = ["/usr/bin/prlimit", "--nofile=\(openFiles):\(openFiles)"] + command
         }
+        // Started as a service manager starts it: with the signals the test runner ignores
+        // (SIGPIPE; ignored signals are inherited across exec) back at their defaults.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", Self.withDefaultSignals] + command
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SESSION_CONTEXT_") && $0.key != "REDIS_URL" }
         env["SESSION_CONTEXT_HOST"] = "127.0.0.1"
         env["SESSION_CONTEXT_PORT"] = String(port)
@@ -42,7 +46,7 @@ public final class WorkerProcess: Sendable {
         process.environment = env
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("sc-worker-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
+        let handle = try standardOutput ?? FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
@@ -57,6 +61,9 @@ public final class WorkerProcess: Sendable {
         await worker.kill()
         throw TestSetupError("the worker did not listen on \(port) in time: \(worker.log)")
     }
+
+    /// Python that sets SIGPIPE to its default action and executes its arguments (the process stays the same).
+    private static let withDefaultSignals = "import os, signal, sys; signal.signal(signal.SIGPIPE, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
 
     /// Runs the binary (or `executable`, such as `timeout` running the binary) with `arguments` to
     /// completion; returns its exit code and output.
