@@ -71,11 +71,13 @@ public func buildApplication(
         // Idle keep-alive connections close after the idle timeout; request heads are bounded
         // by NIO's HTTP decoder (80 KiB per field and in all). PipelineResponder answers a head
         // the decoder cannot parse with the API's JSON 400 (Hummingbird's own is empty), and the
-        // liveness probe and the management read without the router, with the same log line and metrics.
+        // liveness probe, the two reads and the set-attribute POST without the router, with the
+        // same answers, log line and metrics.
         server: .http1(
             configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))),
             responder: .init(
                 logger: logger, metrics: requestMetrics, drain: drain, store: store,
+                bodyLimit: configuration.bodyLimit, maximumValueBytes: configuration.maxValueBytes,
                 managementAuth: TokenAuthMiddleware(verifier: verifier, requirement: .management(scopes: configuration.manageScopes)),
                 storefrontAuth: TokenAuthMiddleware(verifier: verifier, requirement: .storefront)
             )

@@ -65,12 +65,19 @@ struct FaultTests {
             try await StorefrontAPITests.create(client, fixture, sid: sid)
             let path = "/session-context/\(fixture.tenant)/context/\(sid)"
             server.pause()
+            // Ten clients at once, each on a connection of its own (one connection's requests are
+            // answered one after another).
+            let port = try #require(client.port)
             let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Duration).self) { group in
                 for _ in 0..<10 {
                     group.addTask {
-                        let start = ContinuousClock.now
-                        let response = try await client.send(.get, path, token: token)
-                        return (response.status, ContinuousClock.now - start)
+                        try await TestClient.withClient(host: "127.0.0.1", port: port) { own in
+                            let start = ContinuousClock.now
+                            let response = try await own.execute(
+                                TestClient.Request(path, method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
+                            )
+                            return (response.status, ContinuousClock.now - start)
+                        }
                     }
                 }
                 var results: [(HTTPResponse.Status, Duration)] = []

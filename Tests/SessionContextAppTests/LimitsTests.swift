@@ -54,7 +54,7 @@ struct ConnectionLimitsTests {
     @Test("An idle connection is closed after the idle timeout; oversized headers are refused")
     func idleAndHeaders() async throws {
         let fixture = try Fixture { $0.idleTimeoutSeconds = 1 }
-        try await fixture.withLiveApp { client async throws in
+        try await fixture.withApp { client async throws in
             let port = try #require(client.port)
             // Idle: a connection that sends nothing is closed by the server.
             let idle = try await RawConnection.open(port: port)
@@ -74,7 +74,7 @@ struct ConnectionLimitsTests {
         let fixture = try Fixture()
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
-        try await fixture.withLiveApp { client async throws in
+        try await fixture.withApp { client async throws in
             let port = try #require(client.port)
             try await StorefrontAPITests.create(client, fixture, sid: sid)
             let path = "/session-context/\(fixture.tenant)/context/\(sid)"

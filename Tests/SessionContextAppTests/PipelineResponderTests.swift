@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import SessionStore
 import Testing
 
 @testable import SessionContextApp
@@ -150,7 +151,7 @@ struct PipelineResponderTests {
         }
     }
 
-    @Test("A read the token check refuses, of a session that does not exist, or while Redis is down gets the router's answer, in order")
+    @Test("A read the token check refuses, of a session that does not exist, or while Redis is down gets the router's error answer, in order")
     func contextFallbacks() async throws {
         let redis = try RedisServer.start()
         defer { redis.stop() }
@@ -184,11 +185,15 @@ struct PipelineResponderTests {
         // Redis gone: the router's 503, soon, and the connection still serves.
         redis.stop()
         let start = ContinuousClock.now
+        let write = #"{"key":"b","value":"1"}"#
         let down = Self.parse(await connection.send(
-            "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\nGET /health/live HTTP/1.1\r\nHost: x\r\n\r\n",
-            until: { Self.parse($0).count == requests.count + 2 }, timeout: .seconds(10)
+            "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n"
+                + "POST \(path)/attributes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(write.utf8.count)\r\n\r\n\(write)GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n",
+            until: { Self.parse($0).count == requests.count + 3 }, timeout: .seconds(10)
         )).dropFirst(requests.count)
-        #expect(down.map(\.status) == [503, 200])
+        #expect(down.map(\.status) == [503, 503, 200])
+        #expect(down.prefix(2).allSatisfy { $0.headers["retry-after"] == "1" && $0.body.contains(#""code":503"#) })
         #expect(ContinuousClock.now - start < .seconds(5))
         #expect(worker.isRunning)
     }
@@ -219,6 +224,71 @@ struct PipelineResponderTests {
             })
             #expect(try await Self.count(worker, route: route) == before + 3)
         }
+    }
+
+    @Test("The set-attribute POST: the routed answer's status, ETag and headers, the attribute stored, one event per change, errors as the router answers them")
+    func attributeWrite() async throws {
+        let redis = try RedisServer.start()
+        defer { redis.stop() }
+        let worker = try await WorkerProcess.start(
+            environment: WorkerProcessTests.environment(redis: redis.url).merging(["SESSION_CONTEXT_LOG_LEVEL": "info"]) { $1 }
+        )
+        defer { Task { await worker.kill() } }
+        let (tenant, token) = try await Self.tenantAndToken()
+        let path = "/session-context/\(tenant)/context/write-1"
+        try await Self.upsert(worker, path: path, token: token)  // version 1
+        let collector = try await EventCollector.subscribe(endpoint: redis.endpoint, tenant: tenant)
+        let route = "/session-context/{tenant}/context/{sessionId}/attributes"
+        let before = try await Self.count(worker, route: route, method: "POST", status: 204)
+        let post = { (path: String, token: String, body: String, extra: String) in
+            "POST \(path)/attributes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\(extra)\r\n\(body)"
+        }
+        let requests = [
+            post(path, token, #"{"key":"b","value":"1"}"#, "X-Request-Id: w1\r\n"),
+            post(path, token, #"{"key":"b","value":"1"}"#, ""),  // the same value: unchanged, no event
+            post(path, token, #"{"key":"b","value":{"deep":[2]}}"#, ""),
+            post(path, token, #"{"key":"b","value":"#, ""),  // not JSON: 400, nothing changed
+            post(path, token, #"{"value":"1"}"#, ""),  // no key: 400
+            post("/session-context/\(tenant)/context/write-none", token, #"{"key":"b","value":"1"}"#, ""),
+            post(path, "x" + token, #"{"key":"b","value":"2"}"#, ""),
+            "GET \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\r\n",
+        ]
+        let connection = try await RawConnection.open(port: worker.port)
+        let answers = Self.parse(await connection.send(requests.joined(), until: { Self.parse($0).count == requests.count }, timeout: .seconds(5)))
+        #expect(connection.channel.isActive)
+        try #require(answers.count == requests.count)
+        #expect(answers.map(\.status) == [204, 204, 204, 400, 400, 404, 401, 200])
+        #expect(answers.prefix(3).map { $0.headers["etag"] ?? "-" } == [#""2""#, #""2""#, #""3""#])
+        #expect(answers[0].headers["x-request-id"] == "w1")
+        #expect(answers[5].body.contains(#""sessionId":"write-none""#), "\(answers[5].body)")
+        #expect(answers[6].headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+        #expect(answers[7].body.contains(#""context":{"a":"1","b":{"deep":[2]}}"#), "\(answers[7].body)")
+        #expect(answers[7].body.contains(#""version":3"#), "\(answers[7].body)")
+
+        // The routed answers (a request closing its connection goes to the router) have the same shape.
+        var routed: [Answer] = []
+        for request in [post(path, token, #"{"key":"c","value":"3"}"#, "Connection: close\r\n"), post(path, token, #"{"key":"b","value":"#, "Connection: close\r\n")] {
+            routed += Self.parse(try await RawConnection.open(port: worker.port).send(request, timeout: .seconds(5)))
+        }
+        try #require(routed.count == 2)
+        #expect(routed.map(\.status) == [204, 400])
+        #expect(routed[0].headers["etag"] == #""4""#)
+        #expect(Set(routed[0].headers.keys).subtracting(["connection"]) == Set(answers[0].headers.keys), "\(routed[0].headers) against \(answers[0].headers)")
+        #expect(Set(routed[1].headers.keys).subtracting(["connection"]) == Set(answers[3].headers.keys))
+        #expect(routed[1].body == answers[3].body)
+
+        // One event for each change (versions 2, 3, 4), none for the unchanged write or a refused one.
+        let events = try await collector.collect(until: { $0[member: "version"]?.intValue == 4 })
+        #expect(events.map { $0[member: "type"]?.stringValue ?? "" } == ["attribute.set", "attribute.set", "attribute.set"])
+        #expect(events.map { $0[member: "version"]?.intValue ?? -1 } == [2, 3, 4])
+        #expect(events.first?[member: "changed"] == .array([.string("context.b")]))
+
+        #expect(try await eventually(attempts: 50) {
+            worker.log.contains("method=POST path=\(path)/attributes request_id=w1 route=\(route) status=204")
+        }, "\(worker.log.suffix(1000))")
+        #expect(try await Self.count(worker, route: route, method: "POST", status: 204) == before + 4)
+        #expect(try await Self.count(worker, route: route, method: "POST", status: 400) == 3)
     }
 
     @Test("A broken body on a request taken here, or on one that waited behind a read, gets the API's JSON 400")
@@ -310,12 +380,12 @@ struct PipelineResponderTests {
         try await self.count(worker, route: "/health/live")
     }
 
-    /// The count of GETs of `route` answered 200, from `/metrics`.
-    private static func count(_ worker: WorkerProcess, route: String) async throws -> Int {
+    /// The count of requests of `route` with `method` answered `status`, from `/metrics`.
+    private static func count(_ worker: WorkerProcess, route: String, method: String = "GET", status: Int = 200) async throws -> Int {
         let text = try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client in
             try await client.get("/metrics").body.map { String(buffer: $0) } ?? ""
         }
-        let prefix = #"hb_requests{http_route="\#(route)",http_request_method="GET",http_response_status_code="200"} "#
+        let prefix = #"hb_requests{http_route="\#(route)",http_request_method="\#(method)",http_response_status_code="\#(status)"} "#
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) else { return 0 }
         return Int(line.dropFirst(prefix.count)) ?? -1
     }

@@ -64,7 +64,7 @@ struct ServerSentEventsTests {
         let url = "rediss://127.0.0.1:\(server.port)/0?ca=\(server.caFile)"
         let fixture = try Fixture(endpoint: try RedisEndpoint(url: url)) { $0.redisURL = url; $0.sseMaximumClients = 64 }
         let token = try await fixture.managementToken()
-        try await fixture.withLiveApp { client async throws in
+        try await fixture.withApp { client async throws in
             let port = try #require(client.port)
             // 24 subscribers at once; each, as soon as it is answered, changes a session of its own.
             let missed = try await withThrowingTaskGroup(of: Int?.self) { group in
@@ -92,7 +92,7 @@ struct ServerSentEventsTests {
     func resume() async throws {
         let fixture = try Fixture()
         let token = try await fixture.managementToken()
-        try await fixture.withLiveApp { client async throws in
+        try await fixture.withApp { client async throws in
             let port = try #require(client.port)
             let path = "/session-context/\(fixture.tenant)/events"
             let first = try await SSEClient.connect(port: port, path: path, token: token, lastEventId: "0")
@@ -136,8 +136,8 @@ struct ServerSentEventsTests {
         }
         let sessions = chosen
         let path = "/session-context/\(fixture.tenant)/events"
-        try await fixture.withLiveApp { workerA async throws in
-            try await fixture.withLiveApp { workerB async throws in
+        try await fixture.withApp { workerA async throws in
+            try await fixture.withApp { workerB async throws in
                 func change(_ client: some TestClientProtocol, _ sid: String, _ request: (HTTPRequest.Method, String, String)) async throws {
                     let response = try await client.send(request.0, "/session-context/\(fixture.tenant)/context/\(sid)\(request.1)", token: token, json: request.2)
                     #expect(response.status.code < 300, "\(sid)")
@@ -188,7 +188,7 @@ struct ServerSentEventsTests {
         let fixture = try Fixture(endpoint: server.endpoint) { $0.sseWriteTimeoutMilliseconds = 500 }
         let token = try await fixture.managementToken()
         let probe = RedisProbe(endpoint: fixture.endpoint)
-        try await fixture.withLiveApp { client async throws in
+        try await fixture.withApp { client async throws in
             let port = try #require(client.port)
             let stalled = try await SSEClient.connect(port: port, path: "/session-context/\(fixture.tenant)/events", token: token, reading: false)
             // The subscriber's tail is reading the stream (within 3 s, on a loaded machine).
@@ -216,7 +216,7 @@ struct ServerSentEventsTests {
         let fixture = try Fixture(endpoint: server.endpoint) { $0.sseMaximumClients = 1; $0.sseHeartbeatSeconds = 60 }
         let token = try await fixture.managementToken()
         let probe = RedisProbe(endpoint: fixture.endpoint)
-        try await fixture.withLiveApp { client async throws in
+        try await fixture.withApp { client async throws in
             let port = try #require(client.port)
             let path = "/session-context/\(fixture.tenant)/events"
             let first = try await SSEClient.connect(port: port, path: path, token: token)

@@ -101,9 +101,23 @@ struct ManagementController {
 
     @Sendable func setAttribute(_ request: Request, context: Context) async throws -> Response {
         let address = try self.address(context)
-        let attribute = try SessionAttribute(body: try await request.jsonBody(limit: self.bodyLimit), maximumValueBytes: self.maximumValueBytes)
-        return try await self.store.setAttribute(address, name: attribute.name, json: attribute.json, caller: .management)
-            .response(sessionId: address.sessionId, forbidden: "")
+        let version = try await Self.setAttribute(
+            try await request.jsonBody(limit: self.bodyLimit), at: address, in: self.store, maximumValueBytes: self.maximumValueBytes
+        )
+        var response = Response.noContent
+        response.headers[.eTag] = SessionWriteOutcome.eTag(version)
+        return response
+    }
+
+    /// `POST /context/{sessionId}/attributes` with the JSON `body`: sets the attribute of the
+    /// context at `address` and returns the context's version afterwards (answered 204 with it as
+    /// `ETag`); throws the contract's error (also what ``PipelineResponder`` answers with).
+    static func setAttribute(
+        _ body: JSONValue, at address: SessionAddress, in store: SessionStore, maximumValueBytes: Int
+    ) async throws -> Int64 {
+        let attribute = try SessionAttribute(body: body, maximumValueBytes: maximumValueBytes)
+        return try await store.setAttribute(address, name: attribute.name, json: attribute.json, caller: .management)
+            .version(sessionId: address.sessionId, forbidden: "")
     }
 
     @Sendable func deleteAttribute(_ request: Request, context: Context) async throws -> Response {

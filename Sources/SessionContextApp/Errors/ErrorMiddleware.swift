@@ -1,8 +1,6 @@
 import Hummingbird
 import Logging
 import NIOHTTP1
-import RedisClient
-import SessionStore
 
 /// Turns every error into the contract's JSON error answer: Redis failures into 503 with
 /// `Retry-After`, body rule violations and broken framing (a bad chunk, a body cut short) into
@@ -12,13 +10,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            return try error.response(from: request, context: context)
-        } catch let error as RedisError {
-            context.logger.warning("redis unavailable", metadata: ["error": "\(error)"])
-            return try APIError.unavailable("the session store is unavailable, retry later").response(from: request, context: context)
-        } catch let error as SessionInputError {
-            return try APIError.badRequest(error.message).response(from: request, context: context)
         } catch let error as HTTPParserError {
             // The request's framing broke while its body was read (a bad chunk size, a body cut
             // short): the client's error. The connection cannot carry another request.
@@ -44,8 +35,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             apiError.headers = error.headers
             return try apiError.response(from: request, context: context)
         } catch {
-            context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            return try APIError(.internalServerError, "internal error").response(from: request, context: context)
+            // The route's own errors: APIError, Redis, a body's field rules, the unexpected.
+            return try APIError.answering(error, logger: context.logger).response(from: request, context: context)
         }
     }
 }

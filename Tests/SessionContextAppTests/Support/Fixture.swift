@@ -55,14 +55,10 @@ struct Fixture: Sendable {
         return "redis://\(host):\(port)/\(endpoint.database)"
     }
 
-    /// Runs `test` against the worker, without a network socket.
+    /// Runs `test` against the worker on a real loopback socket, one kept-alive connection, as
+    /// clients reach it: through the channel pipeline, where the hot routes are answered
+    /// (`PipelineResponder`), and the router behind it.
     func withApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
-        let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: self.metrics)
-        return try await app.test(.router, test)
-    }
-
-    /// Runs `test` against the worker on a real loopback socket.
-    func withLiveApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: self.metrics)
         return try await app.test(.live, test)
     }
