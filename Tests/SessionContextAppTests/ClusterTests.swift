@@ -188,7 +188,7 @@ struct ClusterTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<8 {
                     let mine = sessionIds.enumerated().filter { $0.offset % 8 == index }.map(\.element)
-                    group.addTask { await ledger.runClient(client, sessionIds: mine) }
+                    group.addTask { await ledger.runClientOnOwnConnection(client, sessionIds: mine) }
                 }
                 // Storefront reads all along: each GET /me is one MULTI/EXEC; for a moved key it goes to
                 // the target after ASKING, where its script is unknown (flushed below) until loaded there.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import SessionContextEvents
 import SessionStore
 import Testing
@@ -36,19 +37,43 @@ final class WriteLedger: Sendable {
     /// Runs one client until ``stop()``; `sessionIds` gives the session ids it writes to, in turn
     /// (new unique ones when nil).
     func runClient(_ client: some TestClientProtocol, sessionIds: [String]? = nil) async {
+        await self.runClient(sessionIds: sessionIds) { method, path, headers, body in
+            try await client.execute(uri: path, method: method, headers: headers, body: body).status
+        }
+    }
+
+    /// Runs one client as ``runClient(_:sessionIds:)`` does, on a kept-alive connection of its own
+    /// to the worker `client` reaches when that is a live one. A live test client has one
+    /// connection, and the worker answers one connection's requests one after another: clients
+    /// sharing it would time each other's answers (one held by a Redis fault holds every request
+    /// queued behind it).
+    func runClientOnOwnConnection(_ client: some TestClientProtocol, sessionIds: [String]? = nil) async {
+        guard let port = client.port else { return await self.runClient(client, sessionIds: sessionIds) }
+        // Only closing the connection at the end can throw: the answers are recorded by then.
+        try? await TestClient.withClient(host: "127.0.0.1", port: port) { own in
+            await self.runClient(sessionIds: sessionIds) { method, path, headers, body in
+                try await own.execute(TestClient.Request(path, method: method, authority: "localhost", headers: headers, body: body)).status
+            }
+        }
+    }
+
+    /// Sends one request and returns the answer's status.
+    private typealias Send = @Sendable (HTTPRequest.Method, String, HTTPFields, ByteBuffer) async throws -> HTTPResponse.Status
+
+    private func runClient(sessionIds: [String]?, send: Send) async {
         var turn = 0
         while !self.state.withLock({ $0.stopped }) {
             let sid = sessionIds.map { $0[turn % $0.count] } ?? UUID().uuidString.lowercased()
             turn += 1
             if sessionIds == nil {
-                let created = await self.request(client, .put, "/session-context/\(self.tenant)/context/\(sid)?upsert=true", #"{"currency":"EUR","metadata":{"version":0}}"#)
+                let created = await self.request(send, .put, "/session-context/\(self.tenant)/context/\(sid)?upsert=true", #"{"currency":"EUR","metadata":{"version":0}}"#)
                 guard created else { continue }
                 self.state.withLock { $0.created.append(sid) }
             }
             for index in 0..<3 {
                 let name = "a\(turn)-\(index)"
                 let value = UUID().uuidString
-                if await self.request(client, .post, "/session-context/\(self.tenant)/context/\(sid)/attributes", #"{"key":"\#(name)","value":"\#(value)"}"#) {
+                if await self.request(send, .post, "/session-context/\(self.tenant)/context/\(sid)/attributes", #"{"key":"\#(name)","value":"\#(value)"}"#) {
                     self.state.withLock { $0.attributes.append((sid, name, value)) }
                 }
             }
@@ -60,14 +85,15 @@ final class WriteLedger: Sendable {
     /// Whether ``stop()`` was called.
     var isStopped: Bool { self.state.withLock { $0.stopped } }
 
-    /// Runs `count` clients on `client` while `fault` runs; stops them when it returns, and returns what it returned.
+    /// Runs `count` clients, each on a connection of its own to the worker `client` reaches, while
+    /// `fault` runs; stops them when it returns, and returns what it returned.
     func run<Value: Sendable>(
         clients count: Int,
         on client: some TestClientProtocol,
         during fault: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
         try await withThrowingTaskGroup(of: Value?.self) { group in
-            for _ in 0..<count { group.addTask { await self.runClient(client); return nil } }
+            for _ in 0..<count { group.addTask { await self.runClientOnOwnConnection(client); return nil } }
             group.addTask {
                 defer { self.stop() }
                 return try await fault()
@@ -98,14 +124,11 @@ final class WriteLedger: Sendable {
         self.answers.filter { $0.status != 204 }.map { $0.started + $0.duration }.max()
     }
 
-    private func request(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ path: String, _ json: String) async -> Bool {
+    private func request(_ send: Send, _ method: HTTPRequest.Method, _ path: String, _ json: String) async -> Bool {
         let started = ContinuousClock.now
         var status = 0
         do {
-            status = Int(try await client.execute(
-                uri: path, method: method,
-                headers: [.authorization: "Bearer \(self.token)", .contentType: "application/json"], body: .init(string: json)
-            ).status.code)
+            status = Int(try await send(method, path, [.authorization: "Bearer \(self.token)", .contentType: "application/json"], ByteBuffer(string: json)).code)
         } catch {
             status = -1
         }
