@@ -163,6 +163,9 @@ struct WorkerProcessTests {
         try await TestClient.withClient(host: "127.0.0.1", port: worker.port) { client async throws in
             _ = try await client.get("/health/live", headers: [HTTPField.Name("X-Request-Id")!: "req-42"])
         }
+        // The same route through the router (a request that closes its connection goes there).
+        let routed = try await RawConnection.open(port: worker.port)
+        _ = await routed.send("GET /health/live HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-43\r\nConnection: close\r\n\r\n", timeout: .seconds(5))
         try await Task.sleep(for: .milliseconds(200))
         let log = worker.log
         await worker.kill()
@@ -172,6 +175,13 @@ struct WorkerProcessTests {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
         }
         #expect(lines.contains { $0.contains("\"request_id\":\"req-42\"") && $0.contains("\"status\":\"200\"") })
+        // The access line the pipeline renders itself has the routed line's members, in its order.
+        let members = { (id: String) -> [String] in
+            guard let line = lines.first(where: { $0.contains("\"request_id\":\"\(id)\"") }) else { return [] }
+            return line.split(separator: ",").compactMap { $0.split(separator: ":").first.map { String($0.drop { $0 == "{" }) } }
+        }
+        #expect(members("req-42") == [#""ts""#, #""level""#, #""label""#, #""message""#, #""duration_ms""#, #""hb.request.id""#, #""method""#, #""path""#, #""request_id""#, #""route""#, #""status""#])
+        #expect(members("req-42") == members("req-43"))
         #expect(lines.contains { $0.contains("starting worker") && $0.contains("\"jwtSecret\":\"***\"") })
         // Its tasks run on the event loops, as the generic executor (EventLoopGlobalExecutor).
         #expect(lines.contains { $0.contains("starting worker") && $0.contains("\"globalExecutor\":\"event-loops\"") })

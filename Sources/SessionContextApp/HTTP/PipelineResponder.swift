@@ -359,12 +359,10 @@ final class PipelineResponder: ChannelDuplexHandler {
         let method = taken.head.method
         self.shared.metrics.record(.init(route: route, method: method, status: answer.status), since: taken.startNanoseconds, active: taken.active)
         guard self.shared.logger.logLevel <= .info else { return }
-        var logger = self.shared.logger
-        logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
-        logger[metadataKey: "request_id"] = .string(taken.requestId)
-        RequestLogMiddleware<AppRequestContext>.log(
-            method: method, path: Self.path(of: taken.head), route: route, status: answer.status, elapsed: .now - taken.start, logger: logger
-        )
+        AccessLine(
+            method: method, path: Self.path(of: taken.head), route: route, status: answer.status, elapsed: .now - taken.start,
+            requestId: taken.requestId, frameworkRequestId: RequestID().description
+        ).write(to: self.shared.logger)
     }
 
     private func flushIfNeeded(context: ChannelHandlerContext) {

@@ -27,6 +27,16 @@ public struct JSONLogHandler: LogHandler {
         if let error = event.error {
             explicit = (explicit ?? [:]).merging(["error.message": "\(error)"]) { _, new in new }
         }
+        var buffer = self.lineHead(level: level, message: message.description)
+        let merged = self.metadata.merging(explicit ?? [:]) { _, new in new }
+        for key in merged.keys.sorted() where !["ts", "level", "label", "message"].contains(key) {
+            Self.append(key: key, value: merged[key]!.description, to: &buffer)
+        }
+        Self.end(&buffer)
+    }
+
+    /// A line's object up to its metadata: time, level, label, message.
+    private func lineHead(level: Logger.Level, message: String) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"ts\":")
         JSONWriter.writeString(Timestamp.iso8601(milliseconds: Timestamp.nowMilliseconds()), into: &buffer)
@@ -35,15 +45,33 @@ public struct JSONLogHandler: LogHandler {
         buffer.writeStaticString(",\"label\":")
         JSONWriter.writeString(self.label, into: &buffer)
         buffer.writeStaticString(",\"message\":")
-        JSONWriter.writeString(message.description, into: &buffer)
-        let merged = self.metadata.merging(explicit ?? [:]) { _, new in new }
-        for key in merged.keys.sorted() where !["ts", "level", "label", "message"].contains(key) {
-            buffer.writeInteger(UInt8(ascii: ","))
-            JSONWriter.writeString(key, into: &buffer)
-            buffer.writeInteger(UInt8(ascii: ":"))
-            JSONWriter.writeString(merged[key]!.description, into: &buffer)
-        }
+        JSONWriter.writeString(message, into: &buffer)
+        return buffer
+    }
+
+    /// One `,"key":"value"` member.
+    private static func append(key: String, value: String, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: ","))
+        JSONWriter.writeString(key, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        JSONWriter.writeString(value, into: &buffer)
+    }
+
+    /// Closes the line's object and hands the line to the output.
+    private static func end(_ buffer: inout ByteBuffer) {
         buffer.writeStaticString("}\n")
         buffer.withUnsafeReadableBytes { LogOutput.standardOutput.write($0) }
+    }
+}
+
+extension JSONLogHandler: AccessLineWriting {
+    /// Writes `line` as ``log(event:)`` writes its `logger.info` line, when this handler has no
+    /// metadata of its own to merge in.
+    func writeAccessLine(_ line: AccessLine) -> Bool {
+        guard self.metadata.isEmpty else { return false }
+        var buffer = self.lineHead(level: .info, message: AccessLine.message)
+        line.forEachItem { key, value in Self.append(key: key, value: value, to: &buffer) }
+        Self.end(&buffer)
+        return true
     }
 }

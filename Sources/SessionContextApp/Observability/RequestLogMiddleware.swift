@@ -22,39 +22,12 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[Self.requestIdHeader] = requestId
         guard logging else { return response }
-        Self.log(
-            method: request.method, path: request.uri.path, route: context.endpointPath, status: response.status,
-            elapsed: ContinuousClock.now - start, logger: context.logger
-        )
+        // The ids are in the logger's metadata already.
+        AccessLine(
+            method: request.method, path: request.uri.path, route: context.endpointPath ?? "-", status: response.status,
+            elapsed: ContinuousClock.now - start
+        ).write(to: context.logger)
         return response
-    }
-
-    /// Writes a request's access line (the one place its shape is made; ``PipelineResponder`` writes it too).
-    static func log(
-        method: HTTPRequest.Method, path: String, route: String?, status: HTTPResponse.Status, elapsed: Duration, logger: Logger
-    ) {
-        logger.info(
-            "request",
-            metadata: [
-                "method": .string(method.rawValue),
-                "path": .string(path),
-                "route": .string(route ?? "-"),
-                "status": .string(String(status.code)),
-                "duration_ms": .string(Self.milliseconds(elapsed)),
-            ],
-            // The module's name, as swift-log would take it from #fileID, without taking it
-            // apart on every request.
-            source: "SessionContextApp"
-        )
-    }
-
-    /// `duration` in milliseconds with two decimals, rounded (as `%.2f` writes it; `String(format:)`
-    /// cost 11,000 instructions a request, a tenth of a whole `/health/live`).
-    static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let hundredths = max(0, seconds) * 100_000 + (max(0, attoseconds) + 5_000_000_000_000) / 10_000_000_000_000
-        let fraction = hundredths % 100
-        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
     /// The caller's id if it is 1 to 128 characters of letters, digits, `-`, `_`, `.`; else a new one.

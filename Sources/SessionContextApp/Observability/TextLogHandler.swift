@@ -70,33 +70,53 @@ public struct TextLogHandler: LogHandler {
             }
         }
         items.sort { $0.key < $1.key }
+        self.write(level: event.level, items: items, source: event.source, message: event.message.description)
+    }
 
+    /// Renders one line and hands it to the output.
+    private func write(level: Logger.Level, items: [(key: String, value: Logger.Metadata.Value)], source: String, message: String) {
+        var line = self.lineHead(level: level)
+        for (key, value) in items {
+            if case .string(let text) = value {
+                Self.append(key: key, value: text, to: &line)
+            } else {
+                Self.append(key: key, value: value.description, to: &line)
+            }
+        }
+        Self.appendTail(source: source, message: message, to: &line)
+        self.output.write(line)
+    }
+
+    /// A line's time, level and label, up to the colon.
+    private func lineHead(level: Logger.Level) -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(256)
         Self.append(TimestampText.current(), to: &line)
         line.append(UInt8(ascii: " "))
-        Self.append(event.level.rawValue, to: &line)
+        Self.append(level.rawValue, to: &line)
         if !self.label.isEmpty {
             line.append(UInt8(ascii: " "))
             Self.append(self.label, to: &line)
         }
         line.append(UInt8(ascii: ":"))
-        for (key, value) in items {
-            line.append(UInt8(ascii: " "))
-            Self.append(key, to: &line)
-            line.append(UInt8(ascii: "="))
-            if case .string(let text) = value {
-                Self.append(text, to: &line)
-            } else {
-                Self.append(value.description, to: &line)
-            }
-        }
+        return line
+    }
+
+    /// One ` key=value` item.
+    private static func append(key: String, value: String, to line: inout [UInt8]) {
+        line.append(UInt8(ascii: " "))
+        Self.append(key, to: &line)
+        line.append(UInt8(ascii: "="))
+        Self.append(value, to: &line)
+    }
+
+    /// A line's end: its source and message.
+    private static func appendTail(source: String, message: String, to line: inout [UInt8]) {
         line.append(contentsOf: " [".utf8)
-        Self.append(event.source, to: &line)
+        Self.append(source, to: &line)
         line.append(contentsOf: "] ".utf8)
-        Self.append(event.message.description, to: &line)
+        Self.append(message, to: &line)
         line.append(UInt8(ascii: "\n"))
-        self.output.write(line)
     }
 
     /// Appends `text`'s UTF-8 bytes: one copy of its contiguous storage (a native string has one).
@@ -119,6 +139,19 @@ public struct TextLogHandler: LogHandler {
                 line.withUnsafeBytes { LogOutput.standardOutput.write($0) }
             }
         }
+    }
+}
+
+extension TextLogHandler: AccessLineWriting {
+    /// Writes `line` as ``log(event:)`` writes its `logger.info` line, when this handler has no
+    /// metadata of its own to merge in.
+    func writeAccessLine(_ line: AccessLine) -> Bool {
+        guard self.metadata.isEmpty, self.metadataProvider == nil else { return false }
+        var text = self.lineHead(level: .info)
+        line.forEachItem { key, value in Self.append(key: key, value: value, to: &text) }
+        Self.appendTail(source: AccessLine.source, message: AccessLine.message, to: &text)
+        self.output.write(text)
+        return true
     }
 }
 
