@@ -128,6 +128,16 @@ public final class RedisRouter: Service, Sendable {
         }
     }
 
+    /// Whether the client has been connected everywhere it sends commands at least once since it
+    /// started: always true for one server (or Sentinel's primary), where a `PING` tells; on a
+    /// cluster, once every primary had a connection up (``RedisClusterClient/hasReachedEveryPrimary``).
+    public var hasReachedEveryPrimary: Bool {
+        switch self.backend {
+        case .single: return true
+        case .cluster(let cluster): return cluster.hasReachedEveryPrimary
+        }
+    }
+
     /// The servers that accept writes now: the one server, the current primary, or every primary
     /// of the cluster. Subscribers to node-local notifications (keyspace events) need all of them.
     public func primaries() async throws(RedisError) -> [RedisEndpoint] {

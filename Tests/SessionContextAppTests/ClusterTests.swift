@@ -249,7 +249,7 @@ struct ClusterTests {
         )
     }
 
-    @Test("A primary demoted by a failover has its pool closed: the client keeps no connection to it, and serves every slot")
+    @Test("Every primary is connected once the slot map is known; a primary demoted by a failover has its pool closed: the client keeps no connection to it, and serves every slot")
     func demotedPrimaryPoolClosed() async throws {
         let topology = try await LocalRedisTopology.startCluster()
         defer { topology.stop() }
@@ -271,6 +271,10 @@ struct ClusterTests {
                 await client.refreshSlotMap()
                 return client.slotMap.primaries.count == 3
             })
+            // Every primary's pool connects as soon as the map is known, before any command for
+            // one of its slots: node-2 is no seed, and nothing has been sent to it.
+            #expect(try await eventually { client.hasReachedEveryPrimary }, "not connected to every primary")
+            #expect(try await ourConnections(ports[1]) >= 1)
             for node in client.slotMap.primaries {
                 _ = try await client.send(RESPCommand("PING"), to: node)
             }

@@ -32,6 +32,7 @@ struct WorkerProcessTests {
         }
 
         let terminatedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let answered = AnswerCount()
         let clients = 12
         // Each client: one request at a time on its own keep-alive connection until the server goes away.
         let outcomes = try await withThrowingTaskGroup(of: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant, status: Int?)].self) { group in
@@ -52,6 +53,7 @@ struct WorkerProcessTests {
                                         )
                                     )
                                     results.append((start, .now, Int(response.status.code)))
+                                    answered.add()
                                 } catch {
                                     results.append((start, .now, nil))
                                     return results
@@ -63,9 +65,13 @@ struct WorkerProcessTests {
                     }
                 }
             }
-            // Let the load run, then freeze Redis for 600 ms so that every client has a request in
-            // flight, and send SIGTERM in the middle of that.
-            try await Task.sleep(for: .milliseconds(300))
+            // Let the load run until every client could have had two answers (not for a fixed time:
+            // on a loaded machine 300 ms once passed before any was answered), then freeze Redis for
+            // 600 ms so that every client has a request in flight, and send SIGTERM in the middle of that.
+            let loadDeadline = ContinuousClock.now + .seconds(20)
+            while answered.value < 2 * clients, ContinuousClock.now < loadDeadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             let probe = RedisProbe(endpoint: redis.endpoint)
             group.addTask {
                 _ = try? await probe.send(RESPCommand("DEBUG", "SLEEP", "0.6"))
@@ -187,4 +193,13 @@ struct WorkerProcessTests {
         #expect(lines.contains { $0.contains("starting worker") && $0.contains("\"globalExecutor\":\"event-loops\"") })
         #expect(!log.contains(Fixture.secret))
     }
+}
+
+/// How many requests the load's clients have had answered, counted as they go.
+private final class AnswerCount: Sendable {
+    private let count = Mutex(0)
+
+    var value: Int { self.count.withLock { $0 } }
+
+    func add() { self.count.withLock { $0 += 1 } }
 }

@@ -62,6 +62,7 @@ public final class RedisClusterClient: Service, Sendable {
         var pools: [RedisClusterSlotMap.Node: NodePool] = [:]
         var refreshWanted = true
         var lastRefresh: ContinuousClock.Instant?
+        var hasReachedEveryPrimary = false
     }
 
     /// The client's settings.
@@ -196,9 +197,22 @@ public final class RedisClusterClient: Service, Sendable {
 
     /// Whether every slot has a primary and every primary has a connection up.
     public var isConnected: Bool {
+        self.state.withLock { Self.everyPrimaryConnected($0) }
+    }
+
+    private static func everyPrimaryConnected(_ state: State) -> Bool {
+        state.slotMap.coveredSlots == RedisHashSlot.count
+            && state.slotMap.primaries.allSatisfy { state.pools[$0]?.pool.isConnected ?? false }
+    }
+
+    /// Whether every slot has had a primary and every primary a connection up, at some moment
+    /// since the client started (true from then on). Before that a request to a primary still
+    /// waits for its first connection; after, a primary that fails over does not make it false
+    /// (its slots answer errors until the slot map moves on; the others serve).
+    public var hasReachedEveryPrimary: Bool {
         self.state.withLock { state in
-            state.slotMap.coveredSlots == RedisHashSlot.count
-                && state.slotMap.primaries.allSatisfy { state.pools[$0]?.pool.isConnected ?? false }
+            if !state.hasReachedEveryPrimary { state.hasReachedEveryPrimary = Self.everyPrimaryConnected(state) }
+            return state.hasReachedEveryPrimary
         }
     }
 
@@ -237,6 +251,8 @@ public final class RedisClusterClient: Service, Sendable {
                     return (state.slotMap != map, gone.compactMap { state.pools.removeValue(forKey: $0) })
                 }
                 for node in retired { node.retire.finish() }
+                // Every primary's pool connects now, not at the first request for one of its slots.
+                for primary in map.primaries { _ = self.pool(for: primary) }
                 if changed {
                     self.logger.info(
                         "redis cluster slot map updated",

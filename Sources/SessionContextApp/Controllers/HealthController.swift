@@ -2,7 +2,8 @@ import Hummingbird
 import RedisClient
 import SessionStore
 
-/// `GET /health/live` (the process answers) and `GET /health/ready` (Redis answers `PING` and the worker is not shutting down); no auth.
+/// `GET /health/live` (the process answers) and `GET /health/ready` (Redis answers `PING`, on a
+/// cluster every primary has been connected, and the worker is not shutting down); no auth.
 struct HealthController {
     typealias Context = AppRequestContext
 
@@ -33,6 +34,9 @@ struct HealthController {
         if let check = self.layoutCheck, !check.isVerified {
             throw APIError.unavailable("the session layout in Redis is not verified yet")
         }
+        // On a cluster a worker is ready once it has been connected to every primary: before, its
+        // first requests for a slot would wait for that primary's first connection.
+        if !self.redis.hasReachedEveryPrimary { throw APIError.unavailable("not yet connected to every Redis primary") }
         do {
             _ = try await self.redis.send(RESPCommand("PING"), key: nil)
             return .json(ByteBuffer(staticString: "{\"status\":\"ready\"}"))

@@ -57,10 +57,15 @@ struct Fixture: Sendable {
 
     /// Runs `test` against the worker on a real loopback socket, one kept-alive connection, as
     /// clients reach it: through the channel pipeline, where the hot routes are answered
-    /// (`PipelineResponder`), and the router behind it.
+    /// (`PipelineResponder`), and the router behind it. The test starts once the worker is ready,
+    /// as a load balancer would send it requests: on a loaded machine a worker's Redis connections
+    /// (on a cluster, to each primary) can take longer to come up than its command timeout.
     func withApp<Value: Sendable>(_ test: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let app = try await buildApplication(self.configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: self.metrics)
-        return try await app.test(.live, test)
+        return try await app.test(.live) { client async throws in
+            try await client.waitUntilReady()
+            return try await test(client)
+        }
     }
 
     // MARK: tokens
