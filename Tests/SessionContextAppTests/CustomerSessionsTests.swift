@@ -76,12 +76,18 @@ struct CustomerSessionsTests {
 
     @Test("A customer session that expires is no longer listed")
     func expired() async throws {
-        let fixture = try Fixture { $0.customerTTL = 2 }
+        // 5 s: long enough that the listing right after the create finds it alive even when the
+        // machine is loaded (a 2 s TTL can pass between two requests there).
+        let fixture = try Fixture { $0.customerTTL = 5 }
         let sid = Fixture.uniqueSessionId()
+        let probe = RedisProbe(endpoint: fixture.endpoint)
         try await fixture.withApp { client async throws in
             try await Self.create(client, fixture, sid: sid, customerId: "C")
             #expect(try await Self.listed(client, fixture, "C") == [sid])
-            try await Task.sleep(for: .milliseconds(3000))
+            let expired = try await eventually(attempts: 150, every: .milliseconds(100)) {
+                try await probe.send(RESPCommand("EXISTS", fixture.key(sid))).int == 0
+            }
+            #expect(expired)
             #expect(try await Self.listed(client, fixture, "C") == [])
         }
     }
@@ -89,7 +95,8 @@ struct CustomerSessionsTests {
     @Test("An expired customer session leaves its customer's index with no lookup (the sweep, by the worker that claims it); a live one stays")
     func sweptAfterExpiry() async throws {
         let fixture = try Fixture {
-            $0.customerTTL = 2
+            // 4 s: `live` must still exist when it is made persistent right after its create.
+            $0.customerTTL = 4
             $0.customerIndexSweepSeconds = 1
         }
         // A customer id whose ':' and '}' neighbours would merge with the key's own as characters
