@@ -16,7 +16,6 @@ struct FaultTests {
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withApp { client async throws in
-            try await client.waitUntilReady()
             try await StorefrontAPITests.create(client, fixture, sid: sid)
             let path = "/session-context/\(fixture.tenant)/context/\(sid)"
             #expect(try await client.send(.get, path, token: token).status == .ok)
@@ -61,7 +60,6 @@ struct FaultTests {
         let sid = Fixture.uniqueSessionId()
         let token = try await fixture.managementToken()
         try await fixture.withApp { client async throws in
-            try await client.waitUntilReady()
             try await StorefrontAPITests.create(client, fixture, sid: sid)
             let path = "/session-context/\(fixture.tenant)/context/\(sid)"
             server.pause()
