@@ -192,7 +192,8 @@ struct EventStreamTests {
         let sentinelPort = workers[1].port
         // All three workers listen for the expiries before the session is made.
         let probe = RedisProbe(endpoint: endpoint)
-        let listening = try await eventually { try await probe.expiryListeners() >= 3 }
+        // Up to 15 s: 3 s alone, more when the whole first pass starts at once on 2 cores.
+        let listening = try await eventually(attempts: 300) { try await probe.expiryListeners() >= 3 }
         #expect(listening, "the workers did not all subscribe to the expiry notifications")
         let tenant = Fixture.uniqueTenant()
         let token = try await Tokens.sign(TokenClaims(tenant: tenant, expires: .in(3600), scope: "session_context.context_manage"))

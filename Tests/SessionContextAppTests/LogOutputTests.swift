@@ -17,9 +17,11 @@ struct LogOutputTests {
         let output = LogOutput(fileDescriptor: ends[1])
         let lines = (0..<500).map { "line \($0)\n" }
         for line in lines { Self.write(line, to: output) }
-        // The first line went out at once, the rest within the 10 ms interval and its scheduling.
+        // The first line went out at once, the rest within the 10 ms interval and its scheduling
+        // (a dispatch timer: waited for up to 5 s, as the whole first pass starting on 2 cores once
+        // delayed it past 2 s).
         var received = ""
-        for _ in 0..<100 where received.utf8.count < lines.joined().utf8.count {
+        for _ in 0..<250 where received.utf8.count < lines.joined().utf8.count {
             try await Task.sleep(for: .milliseconds(20))
             received += Self.readAvailable(ends[0])
         }
